@@ -1,0 +1,1 @@
+"""Channels (Telegram, Zalo, terminal), configuration and the command line."""

@@ -1,0 +1,200 @@
+"""Configuration: built-in defaults, then a TOML file, then environment variables.
+
+Every key is declared once in ``SCHEMA`` with its type and default, so a typo in
+a file is reported as an unknown key instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+def _url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("a URL starting with http:// or https://")
+    return value
+
+
+def _database_url(value: str) -> str:
+    if "://" not in value:
+        raise ValueError("a database URL such as sqlite+aiosqlite:///fieldbot.db")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone such as Asia/Ho_Chi_Minh") from None
+    return value
+
+
+def _language(value: str) -> str:
+    if value not in ("vi", "en"):
+        raise ValueError('"vi" or "en"')
+    return value
+
+
+def _period(value: str) -> str:
+    if value not in ("month", "quarter", "year"):
+        raise ValueError('"month", "quarter" or "year"')
+    return value
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise ValueError("a whole number greater than 0")
+    return value
+
+
+# section -> key -> (python type, default, optional validator)
+SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
+    "database": {
+        "url": (str, "sqlite+aiosqlite:///fieldbot.db", _database_url),
+    },
+    "bot": {
+        "timezone": (str, "Asia/Ho_Chi_Minh", _timezone),
+        "language": (str, "vi", _language),
+        "media_dir": (str, "media", None),
+        "invite_valid_days": (int, 7, _positive),
+        "duplicate_check_period": (str, "month", _period),
+    },
+    "telegram": {
+        "token": (str, "", None),
+        "api_base_url": (str, "https://api.telegram.org/bot", _url),
+        "file_base_url": (str, "https://api.telegram.org/file/bot", _url),
+    },
+    "zalo": {
+        "token": (str, "", None),
+        "api_base_url": (str, "https://bot-api.zaloplatforms.com/bot", _url),
+    },
+}
+
+# Environment variables for secrets and deployment: (section, key).
+ENVIRONMENT = {
+    "FIELDBOT_DATABASE_URL": ("database", "url"),
+    "FIELDBOT_TELEGRAM_TOKEN": ("telegram", "token"),
+    "FIELDBOT_ZALO_TOKEN": ("zalo", "token"),
+}
+
+SECRET_KEYS = {("telegram", "token"), ("zalo", "token")}
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: Path | None = None
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[section][key]
+
+    @property
+    def database_url(self) -> str:
+        return self.get("database", "url")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.get("bot", "timezone"))
+
+    @property
+    def language(self) -> str:
+        return self.get("bot", "language")
+
+    @property
+    def media_dir(self) -> Path:
+        return Path(self.get("bot", "media_dir"))
+
+    @property
+    def telegram_token(self) -> str:
+        return self.get("telegram", "token")
+
+    @property
+    def zalo_token(self) -> str:
+        return self.get("zalo", "token")
+
+    def secrets(self) -> list[str]:
+        """Every configured secret, so logging can hide them."""
+        return [self.get(s, k) for s, k in SECRET_KEYS if self.get(s, k)]
+
+    def with_values(self, **sections: dict[str, Any]) -> Config:
+        """A copy with some keys replaced (used by tests and the demo)."""
+        merged = {name: dict(keys) for name, keys in self.values.items()}
+        for name, keys in sections.items():
+            merged[name].update(keys)
+        return Config(merged, self.source)
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {s: {k: spec[1] for k, spec in keys.items()} for s, keys in SCHEMA.items()}
+
+
+def _check(section: str, key: str, value: Any, where: str) -> Any:
+    expected_type, _default, validator = SCHEMA[section][key]
+    name = f"[{section}] {key}"
+    # bool is an int in Python; a TOML true must not pass as a number.
+    if not isinstance(value, expected_type) or (
+        expected_type is int and isinstance(value, bool)
+    ):
+        kind = {str: "a string", int: "a whole number", bool: "true or false"}[expected_type]
+        raise ConfigError(f"{where}: {name} must be {kind}, got {type(value).__name__}")
+    if validator is not None:
+        try:
+            return validator(value)
+        except ValueError as expected:
+            shown = "(hidden)" if (section, key) in SECRET_KEYS else repr(value)
+            raise ConfigError(f"{where}: {name} must be {expected}, got {shown}") from None
+    return value
+
+
+def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    for section, keys in data.items():
+        if section not in SCHEMA:
+            known = ", ".join(f"[{s}]" for s in SCHEMA)
+            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
+        if not isinstance(keys, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of keys")
+        for key, value in keys.items():
+            if key not in SCHEMA[section]:
+                known = ", ".join(SCHEMA[section])
+                raise ConfigError(
+                    f"{path}: unknown key [{section}] {key} (known keys: {known})"
+                )
+            values[section][key] = _check(section, key, value, str(path))
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("FIELDBOT_CONFIG"):
+        return Path(os.environ["FIELDBOT_CONFIG"])
+    local = Path("config.toml")
+    return local if local.exists() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Defaults, then the file (explicit, $FIELDBOT_CONFIG or ./config.toml), then env."""
+    values = defaults()
+    source = find_config_file(path)
+    if source is not None:
+        _merge_file(values, source)
+    for variable, (section, key) in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            values[section][key] = _check(section, key, os.environ[variable], variable)
+    return Config(values, source)

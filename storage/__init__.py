@@ -1,0 +1,1 @@
+"""Tables, database engine and every query the bot makes."""

@@ -1,0 +1,231 @@
+"""The tables. Times are timezone-aware and stored in UTC (SQLModel's UTCDateTime);
+conversion to Asia/Ho_Chi_Minh happens only when something is shown to a person."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+ROLES = ("inspector", "head", "admin")
+CHANNELS = ("telegram", "zalo", "terminal")
+SITE_KINDS = ("supermarket", "trade_centre", "industrial_cluster")
+SITE_STATUSES = ("operating", "planned", "closed")
+# superseded: a submitted check later replaced by an "update that check" run.
+RUN_STATUSES = ("draft", "submitted", "cancelled", "superseded")
+# Where an open run waits: choosing a site, confirming a site checked recently,
+# answering a question, or reviewing before submit.
+RUN_PHASES = ("site", "site_duplicate", "question", "review")
+DELIVERY_STATUSES = ("claimed", "sent", "failed", "unreachable")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+
+    code: str = Field(primary_key=True, max_length=16)
+    name_vi: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    department_code: str = Field(foreign_key="department.code", max_length=16, index=True)
+    language: str = Field(default="vi", max_length=2)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelAccount(SQLModel, table=True):
+    """A person's identity on one messenger; a person may have several."""
+
+    __tablename__ = "channel_account"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invite"
+
+    code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)
+    department_code: str = Field(foreign_key="department.code", max_length=16)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=300)
+    # Lower-case name without accents, so "co op quang ngai" finds "Co.opmart Quảng Ngãi".
+    search_name: str = Field(max_length=300)
+    kind: str = Field(max_length=32, index=True)
+    commune: str = Field(default="", max_length=200)
+    old_district: str = Field(default="", max_length=200)
+    province: str = Field(default="", max_length=200)
+    status: str = Field(default="operating", max_length=16)
+    note: str = Field(default="", max_length=500)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class ChecklistRun(SQLModel, table=True):
+    """One filling of one checklist; while a draft, it is the conversation state."""
+
+    __tablename__ = "checklist_run"
+    __table_args__ = (
+        sa.Index("ix_run_site_status_submitted", "site_id", "status", "submitted_at"),
+        sa.Index("ix_run_person_status", "person_id", "status"),
+        sa.Index("ix_run_checklist_status_submitted", "checklist_id", "status", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+    checklist_id: str = Field(max_length=64)
+    checklist_version: int
+    status: str = Field(default="draft", max_length=16)
+    phase: str = Field(default="site", max_length=16)
+    current_question: str | None = Field(default=None, max_length=64)
+    # After an edit from the review screen the run returns to the review.
+    editing: bool = Field(default=False)
+    # The submitted run this draft will replace ("update that check").
+    supersedes_id: int | None = Field(default=None, foreign_key="checklist_run.id")
+    # Site picked but checked recently: waiting for "update" or "new".
+    pending_site_id: int | None = Field(default=None, foreign_key="site.id")
+    channel: str = Field(default="telegram", max_length=16)
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    """One answer, typed: choices and text in value_text, numbers in value_number,
+    dates in value_date, several choices or a location in value_json."""
+
+    __tablename__ = "answer"
+    __table_args__ = (sa.UniqueConstraint("run_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="checklist_run.id")
+    question_id: str = Field(max_length=64)
+    value_text: str | None = Field(default=None, max_length=4000)
+    value_number: float | None = None
+    value_date: date | None = None
+    value_json: Any | None = Field(default=None, sa_column=Column(JSON))
+    skipped: bool = Field(default=False)
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class OfferedChoices(SQLModel, table=True):
+    """The choices last shown to a person, so a typed number ("2") on a channel
+    without buttons means the same as pressing the second button."""
+
+    __tablename__ = "offered_choices"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    payloads: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundReceipt(SQLModel, table=True):
+    """Every processed update, so one delivered twice is applied once."""
+
+    __tablename__ = "inbound_receipt"
+    __table_args__ = (sa.UniqueConstraint("channel", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class Deadline(SQLModel, table=True):
+    """A reporting deadline: a fixed date, or a day and month every year."""
+
+    __tablename__ = "deadline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title_vi: str = Field(max_length=300)
+    title_en: str = Field(max_length=300)
+    due_date: date | None = None
+    yearly_month: int | None = None
+    yearly_day: int | None = None
+    # Department codes; empty means every department.
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Days before the due date (0 = on the day).
+    offsets: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    repeat_overdue: bool = Field(default=True)
+    escalate_to: str | None = Field(default=None, foreign_key="department.code", max_length=16)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """A reminder claimed before it is sent: the unique key makes it exactly-once."""
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "deadline_id", "department_code", "recipient_id", "year", "offset_days"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id")
+    department_code: str = Field(foreign_key="department.code", max_length=16)
+    recipient_id: int = Field(foreign_key="person.id")
+    year: int
+    # Days before the due date; negative after it (overdue repeats).
+    offset_days: int
+    status: str = Field(default="claimed", max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    channel: str | None = Field(default=None, max_length=16)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ReportConfirmation(SQLModel, table=True):
+    """A head's "report submitted" for one deadline, department and year."""
+
+    __tablename__ = "report_confirmation"
+    __table_args__ = (sa.UniqueConstraint("deadline_id", "department_code", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id")
+    department_code: str = Field(foreign_key="department.code", max_length=16)
+    year: int
+    confirmed_by_id: int = Field(foreign_key="person.id")
+    confirmed_at: datetime = Field(default_factory=utcnow)
+
+
+DEPARTMENTS = [
+    ("KTATMT", "Phòng Kỹ thuật an toàn – Môi trường", "Technical Safety and Environment Division"),
+    ("QLTM", "Phòng Quản lý thương mại", "Trade Management Division"),
+    ("QLCN", "Phòng Quản lý công nghiệp", "Industry Management Division"),
+    ("QLNL", "Phòng Quản lý năng lượng", "Energy Management Division"),
+    ("TTKC", "Trung tâm Khuyến công và Xúc tiến thương mại",
+     "Industrial and Trade Promotion Centre"),
+    ("KHAC", "Các phòng khác thuộc Sở", "Other divisions of the Department"),
+]
