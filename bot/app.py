@@ -1,0 +1,24 @@
+"""Wiring: configuration -> database, checklists and the engine."""
+
+from __future__ import annotations
+
+from bot.config import Config
+from handlers.checklist import ChecklistRegistry
+from handlers.engine import Engine, EngineSettings
+from storage.db import Database
+
+
+def engine_settings(config: Config) -> EngineSettings:
+    return EngineSettings(
+        timezone=config.timezone,
+        media_dir=config.media_dir,
+        default_language=config.language,
+        invite_valid_days=config.get("bot", "invite_valid_days"),
+        duplicate_period=config.get("bot", "duplicate_check_period"),
+    )
+
+
+def build_engine(config: Config, database: Database | None = None) -> Engine:
+    """Checklists are loaded (and validated) here, so a broken file stops start-up."""
+    database = database or Database(config.database_url)
+    return Engine(database, ChecklistRegistry.load(), engine_settings(config))

@@ -1,0 +1,1 @@
+"""Messenger adapters: each turns its updates into Inbound and Replies into calls."""

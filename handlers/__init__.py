@@ -1,0 +1,1 @@
+"""The bot's brain: knows checklists and people, never a messenger."""

@@ -1,0 +1,237 @@
+"""Checklist definitions: loaded from the TOML files, validated at start-up.
+
+The format is documented in docs/checklists.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from handlers.question_types import QUESTION_TYPES
+from storage.models import SITE_KINDS
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# One clause of a `relevant` condition: qid == 'x', qid != 'x', qid contains 'x'.
+_CLAUSE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(==|!=|contains)\s*'([^']*)'\s*$")
+
+
+class ChecklistError(Exception):
+    """A checklist file that cannot be used; the message names file and question."""
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Condition:
+    question_id: str
+    operator: str
+    value: str
+
+    def holds(self, answer_value: Any) -> bool:
+        if self.operator == "contains":
+            return isinstance(answer_value, list) and self.value in answer_value
+        if self.operator == "==":
+            return answer_value == self.value
+        return answer_value is not None and answer_value != self.value
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: dict[str, str]
+    required: bool = True
+    relevant: tuple[Condition, ...] = ()
+    options: tuple[Option, ...] = ()
+    constraint: dict[str, Any] = field(default_factory=dict)
+    constraint_message: dict[str, str] = field(default_factory=dict)
+    quick: tuple[float, ...] = ()
+
+    def wording(self, language: str) -> str:
+        return self.text.get(language) or self.text["vi"]
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    version: int
+    title: dict[str, str]
+    departments: tuple[str, ...]
+    site_kinds: tuple[str, ...]
+    questions: tuple[Question, ...]
+
+    def title_in(self, language: str) -> str:
+        return self.title.get(language) or self.title["vi"]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def index_of(self, question_id: str) -> int:
+        return next(i for i, q in enumerate(self.questions) if q.id == question_id)
+
+    @property
+    def needs_site(self) -> bool:
+        return bool(self.site_kinds)
+
+    def allowed_for(self, role: str, department: str) -> bool:
+        return role == "admin" or department in self.departments
+
+
+def _texts(raw: Any, where: str, what: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("vi"), str) or not raw["vi"].strip():
+        raise ChecklistError(f"{where}: {what}.vi (Vietnamese wording) is missing")
+    if not isinstance(raw.get("en"), str) or not raw["en"].strip():
+        raise ChecklistError(f"{where}: {what}.en (English wording) is missing")
+    return {"vi": raw["vi"], "en": raw["en"]}
+
+
+def _conditions(raw: str, where: str, earlier: dict[str, Question]) -> tuple[Condition, ...]:
+    conditions = []
+    for clause in re.split(r"\s+and\s+", raw.strip()):
+        match = _CLAUSE.match(clause)
+        if not match:
+            raise ChecklistError(
+                f"{where}: relevant clause {clause!r} is not of the form "
+                "qid == 'value', qid != 'value' or qid contains 'value'"
+            )
+        question_id, operator, value = match.groups()
+        if question_id not in earlier:
+            raise ChecklistError(
+                f"{where}: relevant names {question_id!r}, which is not an earlier question"
+            )
+        conditions.append(Condition(question_id, operator, value))
+    return tuple(conditions)
+
+
+def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
+    question_id = raw.get("id")
+    if not isinstance(question_id, str) or not _ID.match(question_id):
+        raise ChecklistError(f"{where}: id {question_id!r} must be lower-case letters, digits, _")
+    where = f"{where} ({question_id})"
+    if question_id in earlier:
+        raise ChecklistError(f"{where}: the id is used twice")
+    kind = raw.get("type")
+    if kind not in QUESTION_TYPES:
+        known = ", ".join(QUESTION_TYPES)
+        raise ChecklistError(f"{where}: unknown type {kind!r} (known: {known})")
+    known_keys = {
+        "id",
+        "type",
+        "text",
+        "required",
+        "relevant",
+        "choices",
+        "constraint",
+        "constraint_message",
+        "quick",
+    }
+    unknown = set(raw) - known_keys
+    if unknown:
+        raise ChecklistError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    options = []
+    for choice in raw.get("choices", []):
+        if not isinstance(choice, dict) or not _ID.match(str(choice.get("id", ""))):
+            raise ChecklistError(f"{where}: every choice needs an id of lower-case letters")
+        options.append(Option(choice["id"], _texts(choice, where, f"choice {choice['id']}")))
+    if kind in ("select_one", "select_multiple") and len(options) < 2:
+        raise ChecklistError(f"{where}: a {kind} question needs at least two choices")
+    constraint_message = {}
+    if "constraint_message" in raw:
+        constraint_message = _texts(raw["constraint_message"], where, "constraint_message")
+    question = Question(
+        id=question_id,
+        type=kind,
+        text=_texts(raw.get("text"), where, "text"),
+        required=bool(raw.get("required", True)),
+        relevant=_conditions(raw["relevant"], where, earlier) if raw.get("relevant") else (),
+        options=tuple(options),
+        constraint=dict(raw.get("constraint", {})),
+        constraint_message=constraint_message,
+        quick=tuple(raw.get("quick", ())),
+    )
+    QUESTION_TYPES[kind].validate_definition(question, where)
+    return question
+
+
+def parse_checklist(text: str, source: str) -> Checklist:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ChecklistError(f"{source}: not valid TOML ({error})") from None
+    checklist_id = raw.get("id")
+    if not isinstance(checklist_id, str) or not _ID.match(checklist_id):
+        raise ChecklistError(f"{source}: id {checklist_id!r} is missing or not lower-case")
+    if not isinstance(raw.get("version"), int) or raw["version"] < 1:
+        raise ChecklistError(f"{source}: version must be a whole number from 1")
+    kinds = tuple(raw.get("site_kinds", ()))
+    for kind in kinds:
+        if kind not in SITE_KINDS:
+            raise ChecklistError(f"{source}: unknown site kind {kind!r}")
+    departments = tuple(raw.get("departments", ()))
+    if not departments:
+        raise ChecklistError(f"{source}: departments must list who may fill it")
+    questions: dict[str, Question] = {}
+    for number, item in enumerate(raw.get("question", []), start=1):
+        question = _question(item, f"{source} question {number}", questions)
+        questions[question.id] = question
+    if not questions:
+        raise ChecklistError(f"{source}: has no [[question]]")
+    return Checklist(
+        id=checklist_id,
+        version=raw["version"],
+        title=_texts(raw.get("title"), source, "title"),
+        departments=departments,
+        site_kinds=kinds,
+        questions=tuple(questions.values()),
+    )
+
+
+class ChecklistRegistry:
+    """Every checklist by id, in a stable order for menus."""
+
+    def __init__(self, checklists: list[Checklist]) -> None:
+        self.by_id: dict[str, Checklist] = {}
+        for checklist in checklists:
+            if checklist.id in self.by_id:
+                raise ChecklistError(f"two checklist files use the id {checklist.id!r}")
+            self.by_id[checklist.id] = checklist
+
+    def get(self, checklist_id: str) -> Checklist | None:
+        return self.by_id.get(checklist_id)
+
+    def for_person(self, role: str, department: str) -> list[Checklist]:
+        return [c for c in self.by_id.values() if c.allowed_for(role, department)]
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> ChecklistRegistry:
+        if folder is not None:
+            files = sorted(folder.glob("*.toml"))
+            sources = [(str(f), f.read_text(encoding="utf-8")) for f in files]
+        else:
+            package = resources.files("handlers") / "checklists"
+            files = sorted(
+                (f for f in package.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name
+            )
+            sources = [(f"checklists/{f.name}", f.read_text(encoding="utf-8")) for f in files]
+        order = [
+            "supermarket",
+            "cluster_awareness",
+            "cleaner_production",
+            "energy_efficiency",
+            "trade_promotion",
+        ]
+        checklists = [parse_checklist(text, source) for source, text in sources]
+        checklists.sort(key=lambda c: (order.index(c.id) if c.id in order else len(order), c.id))
+        return cls(checklists)

@@ -1,0 +1,771 @@
+"""The conversation engine: one Inbound in, Replies out, state in the database.
+
+Each call runs in one transaction: the update's receipt, the answer and the
+run's new position are committed together, so a crash between two messages
+loses nothing and a repeated delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.catalog import LANGUAGES, t
+from handlers.checklist import Checklist, ChecklistRegistry, Question
+from handlers.messages import Choice, Inbound, Reply
+from handlers.question_types import QUESTION_TYPES, AnswerContext, InvalidAnswer, Value
+from storage import people, runs, sites
+from storage.db import Database
+from storage.models import Answer, ChecklistRun, Person, Site, utcnow
+
+log = logging.getLogger(__name__)
+
+# Longest text we look at: anything longer is refused before parsing.
+MAX_INPUT = 4000
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    timezone: ZoneInfo
+    media_dir: Path
+    default_language: str = "vi"
+    invite_valid_days: int = 7
+    duplicate_period: str = "month"
+    # For invite deep links: t.me/<bot_username>?start=<code>
+    bot_username: str | None = None
+
+
+class Engine:
+    def __init__(self, db: Database, checklists: ChecklistRegistry, settings: EngineSettings):
+        self.db = db
+        self.checklists = checklists
+        self.settings = settings
+
+    def now_local(self) -> datetime:
+        return datetime.now(self.settings.timezone)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        photo_path = await self._fetch_photo_if_expected(inbound)
+        async with self.db.session() as session:
+            if inbound.update_key and not await runs.claim_inbound(
+                session, inbound.channel, inbound.update_key
+            ):
+                return []
+            person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
+            turn = Turn(self, session, inbound, person, photo_path)
+            replies = await turn.dispatch()
+            if turn.person is not None:
+                offered = [c.payload for r in replies for c in r.choices]
+                if offered:
+                    await runs.remember_offered(session, turn.person.id, offered)
+            await session.commit()
+        return replies
+
+    async def _fetch_photo_if_expected(self, inbound: Inbound) -> Path | None:
+        """Downloads a photo before the transaction starts (network time must not
+        hold the database), and only when the sender's open run asks for one."""
+        if inbound.photo is None:
+            return None
+        async with self.db.session() as session:
+            person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
+            run = await runs.open_run(session, person.id) if person else None
+            checklist = self.checklists.get(run.checklist_id) if run else None
+            question = checklist.question(run.current_question or "") if checklist and run else None
+            if not question or run.phase != "question" or question.type != "photo":
+                return None
+        folder = self.settings.media_dir / str(run.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{question.id}-{uuid.uuid4().hex[:8]}.jpg"
+        await inbound.photo.download(path)
+        return path
+
+
+class Turn:
+    """One inbound message being handled."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        session: AsyncSession,
+        inbound: Inbound,
+        person: Person | None,
+        photo_path: Path | None,
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.inbound = inbound
+        self.person = person
+        self.photo_path = photo_path
+        hint = inbound.language_hint if inbound.language_hint in LANGUAGES else None
+        self.lang = person.language if person else (hint or engine.settings.default_language)
+
+    def t(self, key: str, **values) -> str:
+        return t(self.lang, key, **values)
+
+    @property
+    def context(self) -> AnswerContext:
+        return AnswerContext(self.lang, self.engine.now_local().date())
+
+    # --- dispatch -----------------------------------------------------------------
+
+    async def dispatch(self) -> list[Reply]:
+        inbound = self.inbound
+        text = (inbound.text or "").strip()
+        if len(text) > MAX_INPUT:
+            return [Reply(self.t("too_long", limit=MAX_INPUT))] + await self._current_prompt()
+        if self.person is None:
+            return await self._stranger(text)
+        if not self.person.active:
+            return [Reply(self.t("account_inactive"))]
+        if text.startswith("/"):
+            return await self._command(text)
+        payload = inbound.payload
+        if payload is None and text:
+            payload = await self._typed_choice(text)
+        if payload is not None:
+            return await self._button(payload)
+        run = await runs.open_run(self.session, self.person.id)
+        if run is None:
+            return [Reply(self.t("no_open_run"))] + await self._menu()
+        return await self._in_run(run, text)
+
+    async def _typed_choice(self, text: str) -> str | None:
+        """'2' on a channel without buttons means the second offered choice,
+        except where the open question itself expects a number."""
+        if not text.isdigit():
+            return None
+        run = await runs.open_run(self.session, self.person.id)
+        if run is not None and run.phase == "question":
+            question = self._checklist(run).question(run.current_question or "")
+            if question and QUESTION_TYPES[question.type].numeric:
+                return None
+        offered = await runs.offered_payloads(self.session, self.person.id)
+        index = int(text) - 1
+        return offered[index] if 0 <= index < len(offered) else None
+
+    # --- strangers and registration ---------------------------------------------
+
+    async def _stranger(self, text: str) -> list[Reply]:
+        command, _, argument = text.partition(" ")
+        code = argument.strip() if command.lower().startswith("/start") else ""
+        if not code and people.looks_like_invite_code(text):
+            code = text  # Zalo has no deep links: the code is sent as a message.
+        if not code:
+            return [Reply(self.t("not_registered"))]
+        try:
+            self.person = await people.redeem_invite(
+                self.session,
+                code=code,
+                channel=self.inbound.channel,
+                external_id=self.inbound.sender_id,
+                name=self.inbound.sender_name,
+                language=self.lang,
+            )
+        except people.PeopleError as error:
+            return [Reply(self.t(error.reason))]
+        welcome = self.t(
+            "registered",
+            name=self.person.name,
+            role=self.t(f"role_{self.person.role}"),
+            department=self.person.department_code,
+        )
+        return [Reply(welcome)] + await self._menu()
+
+    # --- commands ------------------------------------------------------------------
+
+    async def _command(self, text: str) -> list[Reply]:
+        command, _, argument = text.partition(" ")
+        command = command.lower().split("@")[0]
+        argument = argument.strip()
+        handlers = {
+            "/start": self._cmd_start,
+            "/help": self._cmd_help,
+            "/lang": self._cmd_lang,
+            "/my": self._cmd_my,
+            "/cancel": self._cmd_cancel,
+            "/back": self._cmd_back,
+            "/skip": self._cmd_skip,
+            "/invite": self._cmd_invite,
+            "/menu": self._cmd_start,
+        }
+        handler = handlers.get(command)
+        if handler is None:
+            return [Reply(self.t("unknown_command"))] + await self._current_prompt()
+        return await handler(argument)
+
+    async def _cmd_start(self, argument: str) -> list[Reply]:
+        if argument and people.looks_like_invite_code(argument):
+            return [Reply(self.t("already_registered"))] + await self._menu()
+        return await self._menu()
+
+    async def _cmd_help(self, argument: str) -> list[Reply]:
+        text = self.t("help_inspector")
+        if self.person.role in ("head", "admin"):
+            text += "\n" + self.t("help_head")
+        if self.person.role == "admin":
+            text += "\n" + self.t("help_admin")
+        return [Reply(text)]
+
+    async def _cmd_lang(self, argument: str) -> list[Reply]:
+        if argument not in LANGUAGES:
+            return [Reply(self.t("lang_usage"))]
+        self.person.language = argument
+        self.session.add(self.person)
+        self.lang = argument
+        return [Reply(self.t("lang_set"))] + await self._current_prompt()
+
+    async def _cmd_my(self, argument: str) -> list[Reply]:
+        rows = await runs.submissions_of(self.session, self.person.id, limit=10)
+        if not rows:
+            return [Reply(self.t("my_none"))]
+        lines = [self.t("my_title")]
+        for run, site in rows:
+            checklist = self.engine.checklists.get(run.checklist_id)
+            title = checklist.title_in(self.lang) if checklist else run.checklist_id
+            when = self._local(run.submitted_at).strftime("%d/%m/%Y %H:%M")
+            lines.append(f"• {when} — {title}" + (f" — {site.name}" if site else ""))
+        return [Reply("\n".join(lines))]
+
+    async def _cmd_cancel(self, argument: str) -> list[Reply]:
+        run = await runs.open_run(self.session, self.person.id)
+        if run is None:
+            return [Reply(self.t("nothing_to_cancel"))]
+        return [
+            Reply(
+                self.t("cancel_confirm"),
+                [
+                    Choice(self.t("button_cancel_yes"), f"k:{run.id}:y"),
+                    Choice(self.t("button_cancel_no"), f"k:{run.id}:n"),
+                ],
+            )
+        ]
+
+    async def _cmd_back(self, argument: str) -> list[Reply]:
+        run = await runs.open_run(self.session, self.person.id)
+        if run is None:
+            return [Reply(self.t("no_open_run"))] + await self._menu()
+        return await self._go_back(run)
+
+    async def _cmd_skip(self, argument: str) -> list[Reply]:
+        run = await runs.open_run(self.session, self.person.id)
+        if run is None or run.phase != "question":
+            return [Reply(self.t("nothing_to_skip"))] + await self._current_prompt()
+        return await self._skip(run)
+
+    async def _cmd_invite(self, argument: str) -> list[Reply]:
+        if self.person.role != "admin":
+            return [Reply(self.t("admins_only"))]
+        parts = argument.split()
+        if len(parts) != 2:
+            return [Reply(self.t("invite_usage"))]
+        role, department = parts[0].lower(), parts[1].upper()
+        try:
+            invite = await people.create_invite(
+                self.session,
+                role=role,
+                department_code=department,
+                created_by_id=self.person.id,
+                valid_days=self.engine.settings.invite_valid_days,
+            )
+        except people.PeopleError:
+            return [Reply(self.t("invite_usage"))]
+        username = self.engine.settings.bot_username
+        link = f"https://t.me/{username}?start={invite.code}" if username else ""
+        expires = self._local(invite.expires_at).strftime("%d/%m/%Y")
+        return [
+            Reply(
+                self.t(
+                    "invite_created",
+                    code=invite.code,
+                    link=link,
+                    expires=expires,
+                    role=self.t(f"role_{role}"),
+                    department=department,
+                )
+            )
+        ]
+
+    # --- the menu and prompts ----------------------------------------------------
+
+    async def _menu(self) -> list[Reply]:
+        run = await runs.open_run(self.session, self.person.id)
+        if run is not None:
+            checklist = self._checklist(run)
+            site = await self.session.get(Site, run.site_id) if run.site_id else None
+            started = self._local(run.started_at).strftime("%d/%m/%Y %H:%M")
+            text = self.t(
+                "resume_offer",
+                title=checklist.title_in(self.lang),
+                site=site.name if site else "—",
+                started=started,
+            )
+            return [
+                Reply(
+                    text,
+                    [
+                        Choice(self.t("button_resume"), f"r:{run.id}:c"),
+                        Choice(self.t("button_discard"), f"r:{run.id}:d"),
+                    ],
+                )
+            ]
+        allowed = self.engine.checklists.for_person(self.person.role, self.person.department_code)
+        if not allowed:
+            return [Reply(self.t("menu_none"))]
+        return [
+            Reply(
+                self.t("menu", name=self.person.name),
+                [Choice(c.title_in(self.lang), f"cl:{c.id}") for c in allowed],
+            )
+        ]
+
+    async def _current_prompt(self) -> list[Reply]:
+        if self.person is None:
+            return []
+        run = await runs.open_run(self.session, self.person.id)
+        return await self._prompt(run) if run else []
+
+    async def _prompt(self, run: ChecklistRun) -> list[Reply]:
+        checklist = self._checklist(run)
+        if run.phase == "site":
+            return await self._site_prompt(run, checklist)
+        if run.phase == "site_duplicate":
+            return await self._duplicate_prompt(run, checklist)
+        if run.phase == "review":
+            return await self._review_prompt(run, checklist)
+        return await self._question_prompt(run, checklist)
+
+    async def _site_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        recent = await runs.recent_sites(self.session, self.person.id, list(checklist.site_kinds))
+        choices = [Choice(site.name, f"s:{run.id}:{site.id}") for site in recent]
+        key = "site_prompt_recent" if recent else "site_prompt"
+        return [Reply(self.t(key, title=checklist.title_in(self.lang)), choices)]
+
+    async def _question_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        question = checklist.question(run.current_question or "")
+        if question is None:  # the file changed under an open draft: move on
+            return await self._advance(run, checklist, after=None)
+        answers = await runs.answers_of(self.session, run.id)
+        kind = QUESTION_TYPES[question.type]
+        relevant = self._relevant_questions(checklist, answers)
+        position = relevant.index(question) + 1 if question in relevant else 1
+        lines = [
+            self.t("question_header", n=position, total=len(relevant)),
+            question.wording(self.lang),
+        ]
+        existing = answers.get(question.id)
+        choices = []
+        if kind.toggles:
+            chosen = set((existing.value_json or []) if existing else [])
+            for code, label in kind.options(question, self.lang):
+                mark = "✅ " if code in chosen else "▫️ "
+                choices.append(Choice(mark + label, f"m:{run.id}:{question.id}:{code}"))
+            choices.append(Choice(self.t("button_done"), f"m:{run.id}:{question.id}:_done"))
+            lines.append(self.t("hint_multiple"))
+        else:
+            choices = [
+                Choice(label, f"a:{run.id}:{question.id}:{code}")
+                for code, label in kind.options(question, self.lang)
+            ]
+            if existing is not None and not existing.skipped:
+                shown = kind.display(question, existing, self.lang)
+                if shown:
+                    lines.append(self.t("current_answer", value=shown))
+            hint = self.t(f"hint_{question.type}")
+            if hint:
+                lines.append(hint)
+        if not question.required:
+            choices.append(Choice(self.t("button_skip"), f"a:{run.id}:{question.id}:_skip"))
+        if position > 1 or checklist.needs_site:
+            choices.append(Choice(self.t("button_back"), f"b:{run.id}"))
+        return [Reply("\n".join(lines), choices, expects_number=kind.numeric)]
+
+    async def _review_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        answers = await runs.answers_of(self.session, run.id)
+        site = await self.session.get(Site, run.site_id) if run.site_id else None
+        lines = [self.t("review_title", title=checklist.title_in(self.lang))]
+        if site:
+            lines.append(self.t("review_site", site=site.name))
+        choices = []
+        for number, question in enumerate(self._relevant_questions(checklist, answers), 1):
+            answer = answers.get(question.id)
+            if answer is None or answer.skipped:
+                shown = self.t("answer_skipped")
+            else:
+                shown = QUESTION_TYPES[question.type].display(question, answer, self.lang)
+            lines.append(f"{number}. {question.wording(self.lang)}\n   → {shown}")
+            choices.append(Choice(self.t("button_edit", n=number), f"e:{run.id}:{question.id}"))
+        lines.append(self.t("review_hint"))
+        choices.append(Choice(self.t("button_submit"), f"x:{run.id}"))
+        return [Reply("\n".join(lines), choices)]
+
+    async def _duplicate_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        found = await self._recent_check(checklist, run.pending_site_id)
+        if found is None:  # the earlier check was replaced meanwhile: just go on
+            return await self._use_site(run, checklist, run.pending_site_id, check_recent=False)
+        earlier, inspector = found
+        site = await self.session.get(Site, run.pending_site_id)
+        text = self.t(
+            "site_checked_recently",
+            site=site.name,
+            who=inspector.name,
+            when=self._local(earlier.submitted_at).strftime("%d/%m/%Y %H:%M"),
+        )
+        return [
+            Reply(
+                text,
+                [
+                    Choice(self.t("button_update_check"), f"u:{run.id}:u"),
+                    Choice(self.t("button_new_check"), f"u:{run.id}:n"),
+                ],
+            )
+        ]
+
+    # --- buttons ---------------------------------------------------------------------
+
+    async def _button(self, payload: str) -> list[Reply]:
+        """Every payload names the run it belongs to; a payload that does not fit the
+        open run exactly (old question, other person's run, garbage) writes nothing."""
+        parts = payload.split(":")
+        kind = parts[0]
+        if kind == "cl" and len(parts) == 2:
+            return await self._start_checklist(parts[1])
+        run = await runs.open_run(self.session, self.person.id)
+        if run is None or len(parts) < 2 or parts[1] != str(run.id):
+            return await self._stale(run)
+        checklist = self._checklist(run)
+        if kind == "r" and len(parts) == 3:
+            if parts[2] == "c":
+                return await self._prompt(run)
+            if parts[2] == "d":
+                return await self._discard(run)
+        elif kind == "k" and len(parts) == 3:
+            if parts[2] == "y":
+                return await self._discard(run)
+            if parts[2] == "n":
+                return [Reply(self.t("cancel_kept"))] + await self._prompt(run)
+        elif kind == "b" and len(parts) == 2:
+            return await self._go_back(run)
+        elif kind == "s" and len(parts) == 3 and run.phase == "site" and parts[2].isdigit():
+            return await self._pick_site(run, checklist, int(parts[2]))
+        elif kind == "u" and len(parts) == 3 and run.phase == "site_duplicate":
+            return await self._resolve_duplicate(run, checklist, parts[2])
+        elif kind == "e" and len(parts) == 3 and run.phase == "review":
+            return await self._edit(run, checklist, parts[2])
+        elif kind == "x" and len(parts) == 2 and run.phase == "review":
+            return await self._submit(run, checklist)
+        elif (
+            kind in ("a", "m")
+            and len(parts) == 4
+            and run.phase == "question"
+            and parts[2] == run.current_question
+        ):
+            question = checklist.question(parts[2])
+            if question is not None:
+                if kind == "m":
+                    return await self._toggle(run, checklist, question, parts[3])
+                if parts[3] == "_skip":
+                    return await self._skip(run)
+                try:
+                    value = QUESTION_TYPES[question.type].parse_option(
+                        question, parts[3], self.context
+                    )
+                except InvalidAnswer:
+                    return await self._stale(run)
+                return await self._store(run, checklist, question, value)
+        return await self._stale(run)
+
+    async def _stale(self, run: ChecklistRun | None) -> list[Reply]:
+        replies = [Reply(self.t("stale_button"))]
+        return replies + (await self._prompt(run) if run else await self._menu())
+
+    # --- starting, sites --------------------------------------------------------------
+
+    async def _start_checklist(self, checklist_id: str) -> list[Reply]:
+        checklist = self.engine.checklists.get(checklist_id)
+        if checklist is None or not checklist.allowed_for(
+            self.person.role, self.person.department_code
+        ):
+            return [Reply(self.t("stale_button"))] + await self._menu()
+        if await runs.open_run(self.session, self.person.id) is not None:
+            return await self._menu()  # finish or discard the open draft first
+        run = ChecklistRun(
+            person_id=self.person.id,
+            checklist_id=checklist.id,
+            checklist_version=checklist.version,
+            channel=self.inbound.channel,
+            phase="site" if checklist.needs_site else "question",
+        )
+        self.session.add(run)
+        await self.session.flush()
+        if not checklist.needs_site:
+            return await self._advance(run, checklist, after=None)
+        return await self._site_prompt(run, checklist)
+
+    async def _find_sites(self, run: ChecklistRun, checklist: Checklist, text: str):
+        kinds = list(checklist.site_kinds)
+        if self.inbound.location is not None:
+            lat, lon = self.inbound.location
+            found = await sites.nearest_sites(self.session, lat, lon, kinds, limit=5)
+            if not found:
+                return [Reply(self.t("site_none_near"))] + await self._site_prompt(run, checklist)
+            choices = [
+                Choice(f"{site.name} ({distance:.1f} km)", f"s:{run.id}:{site.id}")
+                for site, distance in found
+            ]
+            return [Reply(self.t("site_nearest"), choices)]
+        if len(text) < 2:
+            return await self._site_prompt(run, checklist)
+        matches = await sites.search_sites(self.session, text, kinds, limit=8)
+        if not matches:
+            return [Reply(self.t("site_not_found", query=text))]
+        choices = [Choice(site.name, f"s:{run.id}:{site.id}") for site in matches]
+        return [Reply(self.t("site_matches", count=len(matches)), choices)]
+
+    async def _recent_check(self, checklist: Checklist, site_id: int):
+        now = self.engine.now_local()
+        period = self.engine.settings.duplicate_period
+        if period == "year":
+            start = now.replace(month=1, day=1)
+        elif period == "quarter":
+            start = now.replace(month=(now.month - 1) // 3 * 3 + 1, day=1)
+        else:
+            start = now.replace(day=1)
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        return await runs.latest_check_since(self.session, checklist.id, site_id, start)
+
+    async def _pick_site(self, run: ChecklistRun, checklist: Checklist, site_id: int):
+        site = await self.session.get(Site, site_id)
+        if site is None or site.kind not in checklist.site_kinds or site.status == "closed":
+            return await self._stale(run)
+        return await self._use_site(run, checklist, site_id, check_recent=True)
+
+    async def _use_site(self, run, checklist, site_id, check_recent: bool) -> list[Reply]:
+        if check_recent and await self._recent_check(checklist, site_id) is not None:
+            run.phase = "site_duplicate"
+            run.pending_site_id = site_id
+            self._touch(run)
+            return await self._duplicate_prompt(run, checklist)
+        run.site_id = site_id
+        run.pending_site_id = None
+        site = await self.session.get(Site, site_id)
+        replies = [Reply(self.t("site_chosen", site=site.name))]
+        return replies + await self._advance(run, checklist, after=None)
+
+    async def _resolve_duplicate(self, run, checklist, choice: str) -> list[Reply]:
+        if choice == "n":
+            return await self._use_site(run, checklist, run.pending_site_id, check_recent=False)
+        if choice != "u":
+            return await self._stale(run)
+        found = await self._recent_check(checklist, run.pending_site_id)
+        if found is None:
+            return await self._use_site(run, checklist, run.pending_site_id, check_recent=False)
+        earlier, _inspector = found
+        await runs.copy_answers(self.session, earlier.id, run)
+        run.site_id, run.pending_site_id = run.pending_site_id, None
+        run.supersedes_id = earlier.id
+        run.phase, run.current_question = "review", None
+        self._touch(run)
+        await self.session.flush()
+        return [Reply(self.t("update_started"))] + await self._review_prompt(run, checklist)
+
+    # --- answering ----------------------------------------------------------------------
+
+    async def _in_run(self, run: ChecklistRun, text: str) -> list[Reply]:
+        checklist = self._checklist(run)
+        if run.phase == "site":
+            return await self._find_sites(run, checklist, text)
+        if run.phase != "question":
+            return [Reply(self.t("use_buttons"))] + await self._prompt(run)
+        question = checklist.question(run.current_question or "")
+        if question is None:
+            return await self._advance(run, checklist, after=None)
+        kind = QUESTION_TYPES[question.type]
+        if question.type == "photo":
+            if self.photo_path is None:
+                return [Reply(self.t("expect_photo"))] + await self._question_prompt(run, checklist)
+            value = Value(text=str(self.photo_path))
+        elif question.type == "location" and self.inbound.location is not None:
+            lat, lon = self.inbound.location
+            value = Value(json={"lat": lat, "lon": lon})
+        elif not text:
+            return [Reply(self.t("expect_text_input"))] + await self._question_prompt(
+                run, checklist
+            )
+        elif not question.required and self._is_skip_word(text):
+            return await self._skip(run)
+        else:
+            try:
+                value = kind.parse(question, text, self.context)
+            except InvalidAnswer as invalid:
+                return [Reply(invalid.message)] + await self._question_prompt(run, checklist)
+        return await self._store(run, checklist, question, value)
+
+    @staticmethod
+    def _is_skip_word(text: str) -> bool:
+        from storage.textnorm import fold
+
+        return fold(text) in ("bo qua", "skip", "bq")
+
+    async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
+        answers = await runs.answers_of(self.session, run.id)
+        await runs.save_answer(
+            self.session,
+            run,
+            question.id,
+            value_text=value.text,
+            value_number=value.number,
+            value_date=value.date,
+            value_json=value.json,
+            existing=answers.get(question.id),
+        )
+        await self.session.flush()
+        return await self._advance(run, checklist, after=question.id)
+
+    async def _skip(self, run: ChecklistRun) -> list[Reply]:
+        checklist = self._checklist(run)
+        question = checklist.question(run.current_question or "")
+        if question is None or question.required:
+            return [Reply(self.t("cannot_skip"))] + await self._prompt(run)
+        answers = await runs.answers_of(self.session, run.id)
+        await runs.save_answer(
+            self.session, run, question.id, skipped=True, existing=answers.get(question.id)
+        )
+        await self.session.flush()
+        return await self._advance(run, checklist, after=question.id)
+
+    async def _toggle(self, run, checklist, question: Question, code: str) -> list[Reply]:
+        answers = await runs.answers_of(self.session, run.id)
+        existing = answers.get(question.id)
+        chosen = list((existing.value_json or []) if existing else [])
+        if code == "_done":
+            if not chosen:
+                return [Reply(self.t("expect_select_multiple"))] + await self._question_prompt(
+                    run, checklist
+                )
+            return await self._advance(run, checklist, after=question.id)
+        if question.option(code) is None:
+            return await self._stale(run)
+        chosen = [c for c in chosen if c != code] if code in chosen else chosen + [code]
+        # Kept in the options' order, so exports read the same whatever the tapping order.
+        order = [o.id for o in question.options]
+        chosen.sort(key=order.index)
+        await runs.save_answer(self.session, run, question.id, value_json=chosen, existing=existing)
+        await self.session.flush()
+        return await self._question_prompt(run, checklist)
+
+    # --- moving through the checklist ----------------------------------------------
+
+    def _relevant(
+        self, question: Question, answers: dict[str, Answer], checklist: Checklist
+    ) -> bool:
+        for condition in question.relevant:
+            answer = answers.get(condition.question_id)
+            earlier = checklist.question(condition.question_id)
+            if answer is None or answer.skipped or earlier is None:
+                return False
+            if not condition.holds(QUESTION_TYPES[earlier.type].comparable(answer)):
+                return False
+        return True
+
+    def _relevant_questions(self, checklist: Checklist, answers: dict[str, Answer]):
+        return [q for q in checklist.questions if self._relevant(q, answers, checklist)]
+
+    async def _advance(self, run, checklist: Checklist, after: str | None) -> list[Reply]:
+        """Moves to the next question that applies; after an edit from the review,
+        to the first relevant unanswered one, or back to the review."""
+        answers = await runs.answers_of(self.session, run.id)
+        relevant = self._relevant_questions(checklist, answers)
+        if run.editing or after is None and run.phase == "review":
+            target = next((q for q in relevant if q.id not in answers), None)
+        else:
+            start = checklist.index_of(after) + 1 if after else 0
+            target = next((q for q in relevant if checklist.index_of(q.id) >= start), None)
+        if target is None:
+            run.phase, run.current_question, run.editing = "review", None, False
+            self._touch(run)
+            return await self._review_prompt(run, checklist)
+        run.phase, run.current_question = "question", target.id
+        self._touch(run)
+        return await self._question_prompt(run, checklist)
+
+    async def _go_back(self, run: ChecklistRun) -> list[Reply]:
+        checklist = self._checklist(run)
+        if run.phase in ("site", "site_duplicate"):
+            run.phase, run.pending_site_id = "site", None
+            self._touch(run)
+            return await self._site_prompt(run, checklist)
+        answers = await runs.answers_of(self.session, run.id)
+        relevant = self._relevant_questions(checklist, answers)
+        if run.phase == "review":
+            previous = relevant[-1] if relevant else None
+        else:
+            here = checklist.index_of(run.current_question) if run.current_question else 0
+            earlier = [q for q in relevant if checklist.index_of(q.id) < here]
+            previous = earlier[-1] if earlier else None
+        if previous is None:
+            if checklist.needs_site and run.supersedes_id is None:
+                run.phase, run.site_id, run.current_question = "site", None, None
+                self._touch(run)
+                return await self._site_prompt(run, checklist)
+            return [Reply(self.t("at_first_question"))] + await self._prompt(run)
+        run.phase, run.current_question, run.editing = "question", previous.id, False
+        self._touch(run)
+        return await self._question_prompt(run, checklist)
+
+    async def _edit(self, run, checklist: Checklist, question_id: str) -> list[Reply]:
+        question = checklist.question(question_id)
+        if question is None:
+            return await self._stale(run)
+        run.phase, run.current_question, run.editing = "question", question.id, True
+        self._touch(run)
+        return await self._question_prompt(run, checklist)
+
+    async def _submit(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        answers = await runs.answers_of(self.session, run.id)
+        relevant = self._relevant_questions(checklist, answers)
+        missing = [q for q in relevant if q.id not in answers]
+        if missing:
+            run.phase, run.current_question, run.editing = "question", missing[0].id, True
+            self._touch(run)
+            return [Reply(self.t("answer_missing"))] + await self._question_prompt(run, checklist)
+        # Answers to questions that no longer apply (an edit changed a condition) go.
+        await runs.delete_answers(
+            self.session, run.id, [q for q in answers if q not in {r.id for r in relevant}]
+        )
+        if run.supersedes_id:
+            earlier = await self.session.get(ChecklistRun, run.supersedes_id)
+            if earlier is not None and earlier.status == "submitted":
+                earlier.status = "superseded"
+                self.session.add(earlier)
+        run.status, run.phase, run.current_question = "submitted", "review", None
+        run.submitted_at = utcnow()
+        self._touch(run)
+        when = self._local(run.submitted_at).strftime("%d/%m/%Y %H:%M")
+        return [Reply(self.t("submitted", title=checklist.title_in(self.lang), when=when))]
+
+    async def _discard(self, run: ChecklistRun) -> list[Reply]:
+        run.status = "cancelled"
+        self._touch(run)
+        await self.session.flush()
+        return [Reply(self.t("cancelled"))] + await self._menu()
+
+    # --- small things ------------------------------------------------------------------
+
+    def _checklist(self, run: ChecklistRun) -> Checklist:
+        checklist = self.engine.checklists.get(run.checklist_id)
+        if checklist is None:
+            raise LookupError(f"checklist {run.checklist_id!r} of run {run.id} is not loaded")
+        return checklist
+
+    def _touch(self, run: ChecklistRun) -> None:
+        run.updated_at = utcnow()
+        self.session.add(run)
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.engine.settings.timezone)

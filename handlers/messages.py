@@ -1,0 +1,49 @@
+"""What flows between a channel and the engine: Inbound in, Reply out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One offered answer: a button on Telegram, a numbered line elsewhere."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A photo the channel can fetch on demand (only when a photo is expected)."""
+
+    key: str
+    download: Callable[[Path], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str
+    sender_id: str
+    sender_name: str = ""
+    language_hint: str | None = None
+    text: str | None = None
+    payload: str | None = None
+    photo: PhotoRef | None = None
+    location: tuple[float, float] | None = None
+    # The messenger's id of this update, so a repeated delivery is applied once.
+    update_key: str | None = None
+
+
+@dataclass
+class Reply:
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    picture: Path | None = None
+    file: Path | None = None
+    file_name: str | None = None
+    # The open question wants a typed number: on channels without buttons a digit
+    # is the answer itself, so the choices are shown as examples, not numbered.
+    expects_number: bool = False
