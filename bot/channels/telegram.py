@@ -241,11 +241,11 @@ class TelegramChannel:
 
     # --- running ------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, poll_timeout: int = 30) -> None:
         await self.application.initialize()
         await self.application.start()
         await self.application.updater.start_polling(
-            poll_interval=0.0, timeout=30, drop_pending_updates=False,
+            poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,
             allowed_updates=["message", "callback_query"],
         )
 
