@@ -52,6 +52,25 @@ def _period(value: str) -> str:
     return value
 
 
+def _clock_time(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError('a time of day such as "08:00"')
+    return value
+
+
+def _iso_dates(value: list) -> list:
+    from datetime import date
+
+    for item in value:
+        try:
+            date.fromisoformat(str(item))
+        except ValueError:
+            example = 'a list of dates such as ["2026-09-02"]'
+            raise ValueError(f"{example} ({item!r} is not one)") from None
+    return value
+
+
 def _positive(value: int) -> int:
     if value <= 0:
         raise ValueError("a whole number greater than 0")
@@ -74,6 +93,17 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "token": (str, "", None),
         "api_base_url": (str, "https://api.telegram.org/bot", _url),
         "file_base_url": (str, "https://api.telegram.org/file/bot", _url),
+    },
+    "reminders": {
+        "enabled": (bool, True, None),
+        "tick_time": (str, "08:00", _clock_time),
+        # Vietnamese public holidays with fixed dates; add Tết and Hùng Kings' day
+        # (lunar calendar) for each year in the configuration file.
+        "holidays": (list, ["2026-01-01", "2026-04-30", "2026-05-01", "2026-09-01",
+                            "2026-09-02", "2027-01-01", "2027-04-30", "2027-05-01",
+                            "2027-09-02"], _iso_dates),
+        "retry_minutes": (int, 30, _positive),
+        "max_attempts": (int, 5, _positive),
     },
     "zalo": {
         "token": (str, "", None),
@@ -146,7 +176,8 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     if not isinstance(value, expected_type) or (
         expected_type is int and isinstance(value, bool)
     ):
-        kind = {str: "a string", int: "a whole number", bool: "true or false"}[expected_type]
+        kind = {str: "a string", int: "a whole number", bool: "true or false",
+                list: "a list"}[expected_type]
         raise ConfigError(f"{where}: {name} must be {kind}, got {type(value).__name__}")
     if validator is not None:
         try:

@@ -20,9 +20,9 @@ from handlers.catalog import LANGUAGES, t
 from handlers.checklist import Checklist, ChecklistRegistry, Question
 from handlers.messages import Choice, Inbound, Reply
 from handlers.question_types import QUESTION_TYPES, AnswerContext, InvalidAnswer, Value
-from storage import people, runs, sites
+from storage import people, reminders, runs, sites
 from storage.db import Database
-from storage.models import Answer, ChecklistRun, Person, Site, utcnow
+from storage.models import Answer, ChecklistRun, Deadline, Person, Site, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -435,6 +435,9 @@ class Turn:
         kind = parts[0]
         if kind == "cl" and len(parts) == 2:
             return await self._start_checklist(parts[1])
+        if kind == "rc" and len(parts) == 4:
+            # A reminder's "report submitted": answered without touching an open checklist.
+            return await self._confirm_report(parts[1], parts[2], parts[3])
         run = await runs.open_run(self.session, self.person.id)
         if run is None or len(parts) < 2 or parts[1] != str(run.id):
             return await self._stale(run)
@@ -479,6 +482,21 @@ class Turn:
                     return await self._stale(run)
                 return await self._store(run, checklist, question, value)
         return await self._stale(run)
+
+    async def _confirm_report(self, deadline_id: str, year: str, department: str):
+        deadline = await self.session.get(Deadline, int(deadline_id)) \
+            if deadline_id.isdigit() else None
+        if deadline is None or not year.isdigit():
+            return await self._stale(await runs.open_run(self.session, self.person.id))
+        if self.person.role != "admin" and not (
+            self.person.role == "head" and self.person.department_code == department
+        ):
+            return [Reply(self.t("report_not_yours"))]
+        _row, created = await reminders.confirm_report(
+            self.session, deadline.id, department, int(year), self.person.id)
+        title = deadline.title_en if self.lang == "en" else deadline.title_vi
+        key = "report_confirmed" if created else "report_already_confirmed"
+        return [Reply(self.t(key, department=department, title=title, year=year))]
 
     async def _stale(self, run: ChecklistRun | None) -> list[Reply]:
         replies = [Reply(self.t("stale_button"))]
@@ -588,6 +606,8 @@ class Turn:
         kind = QUESTION_TYPES[question.type]
         if question.type == "photo":
             if self.photo_path is None:
+                if not question.required and self._is_skip_word(text):
+                    return await self._skip(run)  # typed "bỏ qua", as for every other type
                 return [Reply(self.t("expect_photo"))] + await self._question_prompt(run, checklist)
             value = Value(text=str(self.photo_path))
         elif question.type == "location" and self.inbound.location is not None:

@@ -187,7 +187,7 @@ class ReminderDelivery(SQLModel, table=True):
     __tablename__ = "reminder_delivery"
     __table_args__ = (
         sa.UniqueConstraint(
-            "deadline_id", "department_code", "recipient_id", "year", "offset_days"
+            "deadline_id", "department_code", "recipient_id", "year", "offset_days", "kind"
         ),
     )
 
@@ -198,6 +198,9 @@ class ReminderDelivery(SQLModel, table=True):
     year: int
     # Days before the due date; negative after it (overdue repeats).
     offset_days: int
+    # "reminder" to the department's head, or "escalation" to the coordinating
+    # department (whose head may also get a reminder for its own report).
+    kind: str = Field(default="reminder", max_length=16)
     status: str = Field(default="claimed", max_length=16)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)

@@ -178,7 +178,11 @@ class TelegramChannel:
         if update.callback_query is not None:
             await self._answer_callback(update)
         replies = await self.engine.handle(inbound)
-        await self.send(update.effective_chat.id, replies)
+        try:
+            await self.send(update.effective_chat.id, replies)
+        except TelegramError as error:
+            # The answer is stored; the person sees the question again on their next message.
+            log.warning("reply to chat %s not delivered: %s", update.effective_chat.id, error)
 
     async def _answer_callback(self, update: Update) -> None:
         try:
@@ -213,9 +217,8 @@ class TelegramChannel:
             try:
                 await send(**kwargs)
                 return
-            except Forbidden as error:  # the person blocked the bot: nothing to retry
-                log.warning("chat %s cannot be reached: %s", kwargs.get("chat_id"), error)
-                return
+            except Forbidden:  # the person blocked the bot: retrying cannot help
+                raise
             except RetryAfter as error:
                 await asyncio.sleep(float(error.retry_after.total_seconds()
                                           if hasattr(error.retry_after, "total_seconds")

@@ -1,0 +1,214 @@
+"""Deadlines, reminder claims and report confirmations.
+
+A reminder is claimed by inserting its row before it is sent; the unique key
+(deadline, department, recipient, year, offset, kind) means a second tick or a
+second process finds the row taken and sends nothing (mailroom's fire rows).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    ChannelAccount,
+    ChecklistRun,
+    Deadline,
+    Department,
+    Person,
+    ReminderDelivery,
+    ReportConfirmation,
+    Site,
+    utcnow,
+)
+
+# A claim whose process died before it could record the outcome is taken over
+# after this long.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+async def active_deadlines(session: AsyncSession) -> list[Deadline]:
+    statement = select(Deadline).where(Deadline.active == True).order_by(Deadline.id)  # noqa: E712
+    return list((await session.exec(statement)).all())
+
+
+async def all_departments(session: AsyncSession) -> list[Department]:
+    return list((await session.exec(select(Department).order_by(Department.code))).all())
+
+
+async def heads_of(session: AsyncSession, department_code: str) -> list[Person]:
+    statement = (
+        select(Person)
+        .where(
+            Person.department_code == department_code,
+            Person.role == "head",
+            Person.active == True,  # noqa: E712
+        )
+        .order_by(Person.id)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def has_account(session: AsyncSession, person_id: int) -> bool:
+    statement = select(ChannelAccount.id).where(ChannelAccount.person_id == person_id)
+    return (await session.exec(statement)).first() is not None
+
+
+async def confirmed_departments(session: AsyncSession, deadline_id: int, year: int) -> set[str]:
+    statement = select(ReportConfirmation.department_code).where(
+        ReportConfirmation.deadline_id == deadline_id, ReportConfirmation.year == year
+    )
+    return set((await session.exec(statement)).all())
+
+
+async def confirm_report(
+    session: AsyncSession, deadline_id: int, department_code: str, year: int, person_id: int
+) -> tuple[ReportConfirmation, bool]:
+    """Records the confirmation once; returns (row, created now)."""
+    existing = (
+        await session.exec(
+            select(ReportConfirmation).where(
+                ReportConfirmation.deadline_id == deadline_id,
+                ReportConfirmation.department_code == department_code,
+                ReportConfirmation.year == year,
+            )
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    confirmation = ReportConfirmation(
+        deadline_id=deadline_id,
+        department_code=department_code,
+        year=year,
+        confirmed_by_id=person_id,
+    )
+    session.add(confirmation)
+    await session.flush()
+    return confirmation, True
+
+
+async def delivery(session: AsyncSession, key: dict) -> ReminderDelivery | None:
+    statement = select(ReminderDelivery).where(
+        *(getattr(ReminderDelivery, name) == value for name, value in key.items())
+    )
+    return (await session.exec(statement)).first()
+
+
+async def claim(session: AsyncSession, key: dict, max_attempts: int) -> int | None:
+    """Claims one reminder for sending; the id of the claimed row, or None when it was
+    already sent, is being sent elsewhere, or failed too often. Commits at once."""
+    now = utcnow()
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ReminderDelivery)
+        .values(**key, status="claimed", attempts=1, claimed_at=now)
+        .on_conflict_do_nothing()
+    )
+    result = await session.exec(statement)
+    await session.commit()
+    if result.rowcount == 1:
+        return (await delivery(session, key)).id
+    # Already there: retake it only if it failed (and may be tried again) or its
+    # claimer died; the WHERE makes the retake itself exactly-once.
+    retake = (
+        update(ReminderDelivery)
+        .where(*(getattr(ReminderDelivery, name) == value for name, value in key.items()))
+        .where(ReminderDelivery.attempts < max_attempts)
+        .where(
+            or_(
+                ReminderDelivery.status == "failed",
+                (ReminderDelivery.status == "claimed")
+                & (ReminderDelivery.claimed_at < now - STALE_CLAIM),
+            )
+        )
+        .values(status="claimed", attempts=ReminderDelivery.attempts + 1, claimed_at=now)
+    )
+    result = await session.exec(retake)
+    await session.commit()
+    if result.rowcount == 1:
+        return (await delivery(session, key)).id
+    return None
+
+
+async def record_outcome(
+    session: AsyncSession,
+    delivery_id: int,
+    status: str,
+    *,
+    channel: str | None = None,
+    error: str | None = None,
+) -> None:
+    row = await session.get(ReminderDelivery, delivery_id)
+    row.status = status
+    row.channel = channel
+    row.last_error = error[:500] if error else None
+    if status == "sent":
+        row.sent_at = utcnow()
+    session.add(row)
+    await session.commit()
+
+
+async def unreachable_heads(session: AsyncSession, year: int) -> list[tuple[Person, str]]:
+    """Heads recorded as unreachable this year (no channel account), for admins."""
+    statement = (
+        select(Person, ReminderDelivery.department_code)
+        .join(ReminderDelivery, ReminderDelivery.recipient_id == Person.id)
+        .where(ReminderDelivery.status == "unreachable", ReminderDelivery.year == year)
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+
+
+async def department_progress(
+    session: AsyncSession,
+    department_code: str,
+    checklist_id: str,
+    kinds: list[str],
+    start: datetime,
+    end: datetime,
+) -> tuple[int, int]:
+    """(sites of these kinds checked by the department's people in [start, end),
+    operating sites of these kinds); for checklists without sites, (submissions, 0)."""
+    submitted = (
+        select(ChecklistRun.site_id)
+        .join(Person, Person.id == ChecklistRun.person_id)
+        .where(
+            ChecklistRun.checklist_id == checklist_id,
+            ChecklistRun.status == "submitted",
+            Person.department_code == department_code,
+            col(ChecklistRun.submitted_at) >= start,
+            col(ChecklistRun.submitted_at) < end,
+        )
+    )
+    if not kinds:
+        count = select(func.count()).select_from(submitted.subquery())
+        return (await session.exec(count)).one(), 0
+    operating = select(Site.id).where(col(Site.kind).in_(kinds), Site.status == "operating")
+    checked = select(func.count(func.distinct(Site.id))).where(
+        col(Site.id).in_(submitted.scalar_subquery()), col(Site.id).in_(operating.scalar_subquery())
+    )
+    total = select(func.count()).select_from(operating.subquery())
+    return (await session.exec(checked)).one(), (await session.exec(total)).one()
+
+
+async def add_deadline(session: AsyncSession, deadline: Deadline) -> Deadline:
+    session.add(deadline)
+    await session.flush()
+    return deadline
+
+
+async def remove_deadline(session: AsyncSession, deadline_id: int) -> bool:
+    """Deactivates (deliveries and confirmations keep pointing at it)."""
+    deadline = await session.get(Deadline, deadline_id)
+    if deadline is None or not deadline.active:
+        return False
+    deadline.active = False
+    session.add(deadline)
+    await session.flush()
+    return True
