@@ -6,7 +6,7 @@ import logging
 import re
 
 # Telegram tokens look like 123456:ABC...; Zalo's like <bot_id>:<secret>.
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactSecrets(logging.Filter):

@@ -8,6 +8,7 @@ loses nothing and a repeated delivery changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 
 # Longest text we look at: anything longer is refused before parsing.
 MAX_INPUT = 4000
+
+
+def _as_id(text: str) -> int | None:
+    """A row id (or year) from button data or a typed choice; None for anything else.
+    Forged data may hold any digits: int() refuses "²", and 10**20 fits no column."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class Turn:
     async def _typed_choice(self, text: str) -> str | None:
         """'2' on a channel without buttons means the second offered choice,
         except where the open question itself expects a number."""
-        if not text.isdigit():
+        if _as_id(text) is None:
             return None
         run = await runs.open_run(self.session, self.person.id)
         if run is not None and run.phase == "question":
@@ -454,8 +461,8 @@ class Turn:
                 return [Reply(self.t("cancel_kept"))] + await self._prompt(run)
         elif kind == "b" and len(parts) == 2:
             return await self._go_back(run)
-        elif kind == "s" and len(parts) == 3 and run.phase == "site" and parts[2].isdigit():
-            return await self._pick_site(run, checklist, int(parts[2]))
+        elif kind == "s" and len(parts) == 3 and run.phase == "site" and _as_id(parts[2]):
+            return await self._pick_site(run, checklist, _as_id(parts[2]))
         elif kind == "u" and len(parts) == 3 and run.phase == "site_duplicate":
             return await self._resolve_duplicate(run, checklist, parts[2])
         elif kind == "e" and len(parts) == 3 and run.phase == "review":
@@ -484,9 +491,9 @@ class Turn:
         return await self._stale(run)
 
     async def _confirm_report(self, deadline_id: str, year: str, department: str):
-        deadline = await self.session.get(Deadline, int(deadline_id)) \
-            if deadline_id.isdigit() else None
-        if deadline is None or not year.isdigit():
+        deadline = await self.session.get(Deadline, _as_id(deadline_id)) \
+            if _as_id(deadline_id) else None
+        if deadline is None or _as_id(year) is None:
             return await self._stale(await runs.open_run(self.session, self.person.id))
         if self.person.role != "admin" and not (
             self.person.role == "head" and self.person.department_code == department

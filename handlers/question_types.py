@@ -190,7 +190,7 @@ class SelectMultiple(SelectOne):
         ]
         for part in parts:
             part = part.strip()
-            if part.isdigit() and 1 <= int(part) <= len(question.options):
+            if part.isdecimal() and 1 <= int(part) <= len(question.options):
                 code = question.options[int(part) - 1].id
             else:
                 code = self._match(question, part)

@@ -120,7 +120,6 @@ class TelegramChannel:
             .defaults(Defaults(tzinfo=self.config.timezone))
             .concurrent_updates(OnePersonInOrder(256))
             .connection_pool_size(64)
-            .post_init(self._post_init)
             .build()
         )
         application.add_handler(TypeHandler(Update, self._on_update))
@@ -246,6 +245,8 @@ class TelegramChannel:
 
     async def start(self, poll_timeout: int = 30) -> None:
         await self.application.initialize()
+        # Application.post_init only runs under run_polling/run_webhook, not here.
+        await self._post_init(self.application)
         await self.application.start()
         await self.application.updater.start_polling(
             poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,

@@ -1,0 +1,205 @@
+"""Command-line commands that run the bot or its clock: demo, run, reminders, deadlines."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+
+def add_demo(subcommands: argparse._SubParsersAction) -> None:
+    demo = subcommands.add_parser(
+        "demo", help="try the bot in this terminal: no token, no network")
+    demo.add_argument("--as", dest="as_role", choices=["inspector", "admin"],
+                      default="inspector", help="who you are in the demo")
+    demo.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import build_engine
+    from bot.channels.terminal import demo_database_url, main_demo
+    from storage.db import Database
+
+    # The demo keeps its own SQLite file so it never touches a real database.
+    engine = build_engine(config, Database(demo_database_url()))
+    return main_demo(engine, args.as_role)
+
+
+def add_run(subcommands: argparse._SubParsersAction) -> None:
+    run = subcommands.add_parser("run", help="run the bot (Telegram) and the reminder clock")
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import CommandError, run_with_database
+    from bot.runner import run_bot
+
+    if not config.telegram_token:
+        raise CommandError(
+            "no channel is configured: set FIELDBOT_TELEGRAM_TOKEN (a token from @BotFather) "
+            "or [telegram] token in config.toml; to try the bot without one, run `fieldbot demo`"
+        )
+    run_with_database(config, lambda database: run_bot(config, database))
+    return 0
+
+
+def add_reminders(subcommands: argparse._SubParsersAction) -> None:
+    reminders = subcommands.add_parser("reminders", help="deadline reminders")
+    actions = reminders.add_subparsers(dest="action", metavar="ACTION", required=True)
+    preview = actions.add_parser("preview", help="show what would be sent on a day")
+    preview.add_argument("--date", type=date.fromisoformat, default=None,
+                         help="YYYY-MM-DD (default: today)")
+    preview.set_defaults(handler=cmd_reminders_preview)
+    once = actions.add_parser("run-once", help="run one tick as if it were that moment")
+    once.add_argument("--now", type=datetime.fromisoformat, default=None,
+                      help="ISO 8601 moment (default: now); without an offset, local time")
+    once.set_defaults(handler=cmd_reminders_run_once)
+
+
+def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import print_table, run_with_database
+    from bot.scheduler import build_reminders
+
+    day = args.date or datetime.now(config.timezone).date()
+
+    async def work(database):
+        return await build_reminders(config, database).plan(day, only_new_slots=True)
+
+    planned = run_with_database(config, work)
+    print(f"Reminders for {day.strftime('%d/%m/%Y')}: {len(planned)}")
+    if not planned:
+        return 0
+    print_table(["to", "department", "kind", "already"],
+                [[p.person.name, p.key["department_code"], p.key["kind"], p.already or ""]
+                 for p in planned])
+    for item in planned:
+        print(f"\n— {item.person.name} ({item.key['department_code']}):")
+        for reply in item.replies:
+            print(reply.text)
+    return 0
+
+
+def cmd_reminders_run_once(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import CommandError, run_with_database
+
+    if not config.telegram_token:
+        raise CommandError("reminders need a channel: set FIELDBOT_TELEGRAM_TOKEN")
+    now = args.now or datetime.now(config.timezone)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=config.timezone)
+
+    async def work(database):
+        from bot.app import build_engine
+        from bot.channels.telegram import TelegramChannel
+        from bot.notify import Notifier
+        from bot.scheduler import build_reminders
+
+        telegram = TelegramChannel(config, build_engine(config, database))
+        await telegram.application.initialize()
+        try:
+            return await build_reminders(config, database).tick(
+                now, Notifier(database, {"telegram": telegram}))
+        finally:
+            await telegram.application.shutdown()
+
+    report = run_with_database(config, work)
+    print(f"sent {report.sent}, failed {report.failed}, unreachable {report.unreachable}, "
+          f"already handled {report.skipped}")
+    return 1 if report.failed else 0
+
+
+def add_deadlines(subcommands: argparse._SubParsersAction) -> None:
+    deadlines = subcommands.add_parser("deadlines", help="reporting deadlines")
+    actions = deadlines.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="show the deadlines").set_defaults(
+        handler=cmd_deadlines_list)
+    add = actions.add_parser("add", help="add a deadline")
+    add.add_argument("--title", required=True, help="title in Vietnamese")
+    add.add_argument("--title-en", default=None, help="title in English")
+    when = add.add_mutually_exclusive_group(required=True)
+    when.add_argument("--due", type=date.fromisoformat, help="fixed due date YYYY-MM-DD")
+    when.add_argument("--yearly", metavar="DD-MM", help="every year on this day, e.g. 10-12")
+    add.add_argument("--departments", default="", help="codes separated by commas (default all)")
+    add.add_argument("--offsets", default="30,14,7,3,1,0", help="days before the due date")
+    add.add_argument("--no-overdue", action="store_true", help="no daily reminders after it")
+    add.add_argument("--escalate-to", default="KTATMT", help="department told about overdue ones")
+    add.set_defaults(handler=cmd_deadlines_add)
+    remove = actions.add_parser("remove", help="stop a deadline's reminders")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(handler=cmd_deadlines_remove)
+
+
+def cmd_deadlines_list(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import print_table, run_with_database
+    from storage import reminders
+
+    async def work(database):
+        async with database.session() as session:
+            return await reminders.active_deadlines(session)
+
+    rows = []
+    for d in run_with_database(config, work):
+        due = d.due_date.strftime("%d/%m/%Y") if d.due_date else \
+            f"{d.yearly_day:02d}/{d.yearly_month:02d} yearly"
+        rows.append([d.id, d.title_vi, due, ",".join(d.departments) or "all",
+                     ",".join(map(str, d.offsets)), "yes" if d.repeat_overdue else "no",
+                     d.escalate_to or ""])
+    print_table(["id", "title", "due", "departments", "offsets", "overdue", "escalate"], rows)
+    return 0
+
+
+def cmd_deadlines_add(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import CommandError, run_with_database
+    from storage import reminders
+    from storage.models import Deadline
+
+    try:
+        offsets = sorted({int(x) for x in args.offsets.split(",") if x.strip()}, reverse=True)
+    except ValueError:
+        raise CommandError("--offsets must be whole numbers separated by commas") from None
+    if any(o < 0 for o in offsets):
+        raise CommandError("--offsets must not be negative")
+    day = month = None
+    if args.yearly:
+        try:
+            day, month = (int(x) for x in args.yearly.split("-"))
+            date(2024, month, day)
+        except ValueError:
+            raise CommandError("--yearly must be DD-MM, e.g. 10-12") from None
+    codes = [c.strip().upper() for c in args.departments.split(",") if c.strip()]
+
+    async def work(database):
+        async with database.session() as session:
+            known = {d.code for d in await reminders.all_departments(session)}
+            unknown = [c for c in codes + [args.escalate_to] if c and c not in known]
+            if unknown:
+                raise CommandError(f"unknown department(s): {', '.join(unknown)}")
+            deadline = await reminders.add_deadline(session, Deadline(
+                title_vi=args.title, title_en=args.title_en or args.title, due_date=args.due,
+                yearly_month=month, yearly_day=day, departments=codes, offsets=offsets,
+                repeat_overdue=not args.no_overdue, escalate_to=args.escalate_to or None))
+            await session.commit()
+            return deadline.id
+
+    print(f"deadline {run_with_database(config, work)} added")
+    return 0
+
+
+def cmd_deadlines_remove(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import CommandError, run_with_database
+    from storage import reminders
+
+    async def work(database):
+        async with database.session() as session:
+            removed = await reminders.remove_deadline(session, args.id)
+            await session.commit()
+            return removed
+
+    if not run_with_database(config, work):
+        raise CommandError(f"no active deadline with id {args.id}", exit_code=1)
+    print(f"deadline {args.id} removed")
+    return 0
+
