@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -428,16 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# A bot token anywhere, also glued to text as in ".../bot123456:AAH.../getMe"
-# (bot.logs' own pattern wants a word boundary before the digits).
-_TOKEN_ANYWHERE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
-
-
 def _fail(message: str, code: int) -> int:
     # Redact tokens even when the configuration never loaded: the environment's
     # tokens, and anything shaped like one (a token pasted into a URL key).
     from_environment = [os.environ.get(name, "") for name in SECRET_VARIABLES]
-    message = _TOKEN_ANYWHERE.sub("<token>", RedactSecrets(from_environment).redact(message))
+    message = RedactSecrets(from_environment).redact(message)
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
     print(f"{PROG}: error: {one_line}", file=sys.stderr)
     return code
