@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.logs import hide_tokens
+
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the file."""
@@ -183,7 +185,8 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
         try:
             return validator(value)
         except ValueError as expected:
-            shown = "(hidden)" if (section, key) in SECRET_KEYS else repr(value)
+            # A token pasted into the wrong key must not be echoed either.
+            shown = "(hidden)" if (section, key) in SECRET_KEYS else hide_tokens(repr(value))
             raise ConfigError(f"{where}: {name} must be {expected}, got {shown}") from None
     return value
 

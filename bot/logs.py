@@ -9,6 +9,11 @@ import re
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
 
 
+def hide_tokens(text: str) -> str:
+    """Replaces anything shaped like a bot token."""
+    return _TOKEN_SHAPE.sub("<token>", text)
+
+
 class RedactSecrets(logging.Filter):
     """Replaces configured secrets and anything shaped like a bot token."""
 
@@ -19,7 +24,7 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "<token>")
-        return _TOKEN_SHAPE.sub("<token>", text)
+        return hide_tokens(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
