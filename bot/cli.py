@@ -408,6 +408,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "run": cli_runtime.add_run,
     "reminders": cli_runtime.add_reminders,
     "deadlines": cli_runtime.add_deadlines,
+    "reports": cli_runtime.add_reports,
 }
 
 

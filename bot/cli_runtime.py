@@ -203,3 +203,71 @@ def cmd_deadlines_remove(args: argparse.Namespace, config: Config) -> int:
     print(f"deadline {args.id} removed")
     return 0
 
+
+
+def add_reports(subcommands: argparse._SubParsersAction) -> None:
+    summary = subcommands.add_parser("summary", help="indicators against the targets")
+    summary.add_argument("--year", type=int, default=None)
+    summary.add_argument("--commune", default=None)
+    summary.add_argument("--department", default=None)
+    summary.set_defaults(handler=cmd_summary)
+    for name, helptext, handler in (("export", "Excel workbook of every check", cmd_export),
+                                    ("report", "Word draft of the annual report", cmd_report)):
+        parser = subcommands.add_parser(name, help=helptext)
+        parser.add_argument("--year", type=int, default=None)
+        parser.add_argument("--out", required=True, help="file to write")
+        parser.set_defaults(handler=handler)
+
+
+def _year(args: argparse.Namespace, config: Config) -> int:
+    return args.year or datetime.now(config.timezone).year
+
+
+def _report_settings(config: Config):
+    from handlers.reports import ReportSettings
+
+    return ReportSettings(timezone=config.timezone)
+
+
+def cmd_summary(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli import run_with_database
+    from handlers.reports import summary_text
+
+    async def work(database):
+        async with database.session() as session:
+            return await summary_text(session, _year(args, config), config.language,
+                                      args.department, args.commune,
+                                      settings=_report_settings(config))
+
+    print(run_with_database(config, work))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from pathlib import Path
+
+    from bot.cli import run_with_database
+    from handlers.reports import export_xlsx
+
+    async def work(database):
+        async with database.session() as session:
+            return await export_xlsx(session, _year(args, config), Path(args.out),
+                                     settings=_report_settings(config))
+
+    print(f"written {run_with_database(config, work)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    from pathlib import Path
+
+    from bot.cli import run_with_database
+    from handlers.reports import report_docx
+
+    async def work(database):
+        async with database.session() as session:
+            return await report_docx(session, _year(args, config), Path(args.out),
+                                     settings=_report_settings(config))
+
+    print(f"written {run_with_database(config, work)}")
+    return 0

@@ -7,6 +7,8 @@ loses nothing and a repeated delivery changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import uuid
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import reports
 from handlers.catalog import LANGUAGES, t
 from handlers.checklist import Checklist, ChecklistRegistry, Question
 from handlers.messages import Choice, Inbound, Reply
@@ -53,13 +56,23 @@ class Engine:
         self.db = db
         self.checklists = checklists
         self.settings = settings
+        self.report_settings = reports.ReportSettings(
+            timezone=settings.timezone,
+            out_dir=settings.media_dir / "reports",
+            checklists=checklists,
+        )
+        # SQLite has one writer at a time and every turn writes (the update's receipt).
+        # Turns take their turn here, first come first served: left to SQLite's busy
+        # timeout, waiting writers poll and, with many people at once, some wait past
+        # the timeout and fail with "database is locked".
+        self._writer = asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
 
     def now_local(self) -> datetime:
         return datetime.now(self.settings.timezone)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         photo_path = await self._fetch_photo_if_expected(inbound)
-        async with self.db.session() as session:
+        async with self._writer, self.db.session() as session:
             if inbound.update_key and not await runs.claim_inbound(
                 session, inbound.channel, inbound.update_key
             ):
@@ -200,6 +213,9 @@ class Turn:
             "/skip": self._cmd_skip,
             "/invite": self._cmd_invite,
             "/menu": self._cmd_start,
+            "/summary": self._cmd_report(reports.summary_command),
+            "/export": self._cmd_report(reports.export_command),
+            "/report": self._cmd_report(reports.report_command),
         }
         handler = handlers.get(command)
         if handler is None:
@@ -210,6 +226,14 @@ class Turn:
         if argument and people.looks_like_invite_code(argument):
             return [Reply(self.t("already_registered"))] + await self._menu()
         return await self._menu()
+
+    def _cmd_report(self, command):
+        """/summary, /export, /report: handlers.reports decides who may see what."""
+
+        async def run(argument: str) -> list[Reply]:
+            return await command(self.session, self.person, argument, self.engine.report_settings)
+
+        return run
 
     async def _cmd_help(self, argument: str) -> list[Reply]:
         text = self.t("help_inspector")

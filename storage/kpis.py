@@ -39,6 +39,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    DEPARTMENTS,
     Answer,
     ChecklistRun,
     Deadline,
@@ -237,19 +238,22 @@ async def _scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """K1's numerator, K6, K7 and the number of checks: one SELECT of scalar subqueries."""
     department = _department_condition(scope)
     aware = _answer.alias("aware")
-    k1 = (
-        sa.select(sa.func.count(sa.distinct(_run.c.site_id)))
-        .select_from(
-            _run.join(_site, _site.c.id == _run.c.site_id).join(
-                aware, _answer_join(aware, "aware")
-            )
-        )
+    # Per operating cluster, is there one qualifying run? (An EXISTS per cluster
+    # stops at the first one found: cheaper than joining every run since 2021.)
+    reached = sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(_run.join(aware, _answer_join(aware, "aware")))
         .where(
+            _run.c.site_id == _site.c.id,
             *_submitted(CLUSTER_AWARENESS, scope.programme_start, scope.end),
             aware.c.value_text == "yes",
-            *_site_conditions(scope, [CLUSTER_KIND]),
             *department,
         )
+    )
+    k1 = (
+        sa.select(sa.func.count())
+        .select_from(_site)
+        .where(*_site_conditions(scope, [CLUSTER_KIND]), reached)
         .scalar_subquery()
     )
     if scope.has_place:
@@ -307,28 +311,34 @@ def latest_runs_query(
     until: datetime,
     extra: Iterable[Any] = (),
 ):
-    """(run id, site id) of the latest submitted run per operating site: a subquery."""
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=_run.c.site_id,
-            order_by=(_run.c.submitted_at.desc(), _run.c.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = (
-        sa.select(_run.c.id.label("run_id"), _run.c.site_id.label("site_id"), rank)
-        .select_from(_run.join(_site, _site.c.id == _run.c.site_id))
+    """(run id, site id) of the latest submitted run per operating site: a subquery.
+
+    Equivalent to ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY submitted_at DESC,
+    id DESC) = 1, written as one correlated "ORDER BY ... LIMIT 1" per site: it reads
+    a few index entries per site (ix_run_site_status_submitted) instead of ranking
+    every run of the year, so it grows with the sites, not with the checks.
+    """
+    latest_id = (
+        sa.select(_run.c.id)
         .where(
+            _run.c.site_id == _site.c.id,
             *_submitted(checklist_id, since, until),
-            *_site_conditions(scope, kinds),
             *_department_condition(scope),
             *extra,
         )
-        .subquery("ranked")
+        .order_by(_run.c.submitted_at.desc(), _run.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    picked = (
+        sa.select(_site.c.id.label("site_id"), latest_id.label("run_id"))
+        .where(*_site_conditions(scope, kinds))
+        .subquery("picked")
     )
     return (
-        sa.select(ranked.c.run_id, ranked.c.site_id).where(ranked.c.rank == 1).subquery("latest")
+        sa.select(picked.c.run_id, picked.c.site_id)
+        .where(picked.c.run_id.is_not(None))
+        .subquery("latest")
     )
 
 
@@ -365,7 +375,9 @@ async def _retail(session: AsyncSession, scope: Scope) -> dict[str, Any]:
 
 
 async def _models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
-    """K2: the latest run per (cluster, enterprise) since the programme's start."""
+    """K2: the latest run per (cluster, enterprise) since the programme's start, by
+    ROW_NUMBER() over the runs and their enterprise answer; the stage is read for
+    the latest runs only."""
     enterprise = _answer.alias("enterprise")
     stage = _answer.alias("stage")
     enterprise_key = sa.func.lower(sa.func.trim(sa.func.coalesce(enterprise.c.value_text, "")))
@@ -378,11 +390,11 @@ async def _models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
         .label("rank")
     )
     ranked = (
-        sa.select(stage.c.value_text.label("stage"), rank)
+        sa.select(_run.c.id.label("run_id"), rank)
         .select_from(
-            _run.join(_site, _site.c.id == _run.c.site_id)
-            .outerjoin(enterprise, _answer_join(enterprise, "enterprise"))
-            .outerjoin(stage, _answer_join(stage, "stage"))
+            _run.join(_site, _site.c.id == _run.c.site_id).outerjoin(
+                enterprise, _answer_join(enterprise, "enterprise")
+            )
         )
         .where(
             *_submitted(CLEANER_PRODUCTION, scope.programme_start, scope.end),
@@ -393,12 +405,16 @@ async def _models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
     )
 
     def count_stage(value: str):
-        return sa.func.coalesce(
-            sa.func.sum(sa.case((ranked.c.stage == value, 1), else_=0)), 0
-        )
+        return sa.func.coalesce(sa.func.sum(sa.case((stage.c.value_text == value, 1), else_=0)), 0)
 
-    statement = sa.select(count_stage("applied"), count_stage("building")).where(
-        ranked.c.rank == 1
+    statement = (
+        sa.select(count_stage("applied"), count_stage("building"))
+        .select_from(
+            ranked.join(
+                stage, sa.and_(stage.c.run_id == ranked.c.run_id, stage.c.question_id == "stage")
+            )
+        )
+        .where(ranked.c.rank == 1)
     )
     applied, building = (await session.exec(statement)).one()
     return _int(applied), _int(building)
@@ -451,7 +467,11 @@ async def report_statuses(session: AsyncSession, scope: Scope) -> tuple[ReportSt
     ).all()
     if not deadlines and not confirmations:
         return ()
-    all_departments = list((await session.exec(sa.select(Department.__table__.c.code))).scalars())
+    known = [code for code, _vi, _en in DEPARTMENTS]
+    all_departments = sorted(
+        (await session.exec(sa.select(Department.__table__.c.code))).scalars(),
+        key=lambda code: (known.index(code) if code in known else len(known), code),
+    )
     confirmed = {(row[0], row[1]): (row[2], row[3]) for row in confirmations}
     statuses = []
     for deadline in sorted(deadlines, key=lambda d: d.id):

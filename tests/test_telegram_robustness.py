@@ -328,6 +328,15 @@ async def test_a_deactivated_person_is_told_the_account_is_locked(bot, tg, sqlit
     assert await snapshot(sqlite_db, INSPECTOR) == before
 
 
+async def test_the_bot_learns_its_name_and_sets_its_command_menu_at_start(bot, tg):
+    """Invite links need the bot's @username, and the "/" menu should list the commands;
+    both are set up when the channel starts (Application.post_init only runs under
+    run_polling, which `fieldbot run` does not use)."""
+    assert bot.engine.settings.bot_username == "fieldbot_test_bot"
+    assert [c["command"] for c in tg.commands] == [
+        "start", "help", "back", "skip", "cancel", "my", "lang"]
+
+
 # --- the Bot API fails, the engine fails -------------------------------------------------
 
 

@@ -1,0 +1,140 @@
+"""What both benchmarks share: a fake Telegram server that timestamps every message,
+per-chat mailboxes that do not rescan the whole history, and table printing.
+
+``FakeTelegram.wait_for_message`` rescans every message ever sent on each wake-up and
+wakes every waiter on each send: fine for tests, quadratic for hundreds of simulated
+people. ``BenchTelegram`` keeps a mailbox per chat instead, and records the moment each
+message reached the server (``time.perf_counter``), so latencies do not include the
+simulated user's own wake-up delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from storage.db import Database, upgrade
+from tests.fake_telegram import FakeTelegram, InjectedFailure, SentRecord
+
+
+class BenchTelegram(FakeTelegram):
+    """FakeTelegram plus timestamps and per-chat mailboxes (extends two private hooks)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mailboxes: dict[Any, list[tuple[float, SentRecord]]] = defaultdict(list)
+        self.failure_log: list[tuple[float, InjectedFailure]] = []
+        self.on_message: Callable[[float, SentRecord], None] | None = None
+        self._wakeups: dict[Any, asyncio.Event] = {}
+
+    def _record(self, name, params, files=None, message=None, text=None) -> None:
+        super()._record(name, params, files, message, text)
+        record = self.sent[-1]
+        if record.message is None:
+            return  # answerCallbackQuery, setMyCommands...: not a message to a chat
+        now = time.perf_counter()
+        self.mailboxes[record.chat_id].append((now, record))
+        event = self._wakeups.pop(record.chat_id, None)
+        if event is not None:
+            event.set()
+        if self.on_message is not None:
+            self.on_message(now, record)
+
+    def _fail(self, name, params, fault):
+        response = super()._fail(name, params, fault)
+        self.failure_log.append((time.perf_counter(), self.failures[-1]))
+        return response
+
+    async def _wait_for_mail(self, chat_id: Any, timeout: float) -> None:
+        event = self._wakeups.setdefault(chat_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), max(timeout, 0))
+        except TimeoutError:
+            pass
+
+
+class Mailbox:
+    """One simulated person's view of the chat: reads each bot message once, in order."""
+
+    def __init__(self, tg: BenchTelegram, chat_id: int) -> None:
+        self.tg = tg
+        self.chat_id = chat_id
+        self.cursor = len(tg.mailboxes[chat_id])
+        self.last: SentRecord | None = None
+
+    async def expect(self, fragment: str, timeout: float) -> tuple[float, SentRecord]:
+        """The next message holding ``fragment`` (earlier ones count as read) and the
+        moment it reached the server."""
+        box = self.tg.mailboxes[self.chat_id]
+        deadline = time.perf_counter() + timeout
+        while True:
+            while self.cursor < len(box):
+                at, record = box[self.cursor]
+                self.cursor += 1
+                if fragment in (record.text or ""):
+                    self.last = record
+                    return at, record
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                seen = [r.text[:60] for _, r in box[-3:] if r.text]
+                raise TimeoutError(
+                    f"chat {self.chat_id}: no {fragment!r} within {timeout:.0f}s; last: {seen}"
+                )
+            await self.tg._wait_for_mail(self.chat_id, remaining)
+
+    def button(self, label: str) -> tuple[int, str]:
+        """(message id, callback data) of the newest button whose text is, starts or
+        ends with ``label`` (a ticked choice reads "✅ Túi giấy")."""
+        box = self.tg.mailboxes[self.chat_id]
+        for _, record in reversed(box[: self.cursor]):
+            for button in record.buttons:
+                text = button.get("text", "")
+                if text == label or text.startswith(label) or text.endswith(label):
+                    return record.message_id, button["callback_data"]
+        raise LookupError(f"chat {self.chat_id}: no button {label!r}")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); nan for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "—" if math.isnan(value) else f"{value:,.1f}" if value >= 100 else f"{value:.2f}"
+        return str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                       for i, (h, w) in enumerate(zip(headers, widths, strict=True)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(row, widths, strict=True))))
+    return "\n".join(lines)
+
+
+async def migrated_sqlite(path, url: str | None = None) -> tuple[str, Database]:
+    """A migrated SQLite file at ``path`` (or the empty database at ``url``)."""
+    url = url or f"sqlite+aiosqlite:///{path}"
+    database = Database(url)
+    await upgrade(database.engine)
+    return url, database
+
+
+def quiet_logging(verbose: bool = False) -> None:
+    """Warnings only (the bot's own warnings and errors do show); httpx logs every request."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,335 @@
+"""/summary, the Excel export and the Word report (handlers/reports.py), read back
+with openpyxl and python-docx, on the data set of tests/test_kpis.py."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from handlers.checklist import ChecklistRegistry
+from handlers.messages import Inbound, PhotoRef
+from handlers.reports import (
+    ReportSettings,
+    export_command,
+    export_xlsx,
+    parse_year,
+    report_command,
+    report_docx,
+    split_text,
+    summary_chart,
+    summary_command,
+    summary_text,
+)
+from storage import people
+from storage.kpis import Targets, compute_kpis
+from tests.test_kpis import TZ, build_dataset, supermarket, utc
+
+PNG = b"\x89PNG\r\n\x1a\n"
+TODAY = date(2026, 1, 15)  # the 2025 figures are final: as of 31/12/2025
+
+
+def settings_for(tmp_path: Path, checklists: ChecklistRegistry | None = None) -> ReportSettings:
+    return ReportSettings(timezone=TZ, out_dir=tmp_path / "reports", checklists=checklists)
+
+
+async def person(database, account: str):
+    async with database.session() as session:
+        return await people.find_by_account(session, "terminal", account)
+
+
+# --- the summary -------------------------------------------------------------------
+
+
+async def test_the_summary_fits_a_phone_screen_with_every_indicator(sqlite_db, tmp_path):
+    await build_dataset(sqlite_db, tmp_path / "media")
+    async with sqlite_db.session() as session:
+        text = await summary_text(session, 2025, "vi", settings=settings_for(tmp_path),
+                                  today=TODAY)
+        english = await summary_text(session, 2025, "en", settings=settings_for(tmp_path),
+                                     today=TODAY)
+        place = await summary_text(session, 2025, "vi", commune="Phường Đức Phổ",
+                                   settings=settings_for(tmp_path), today=TODAY)
+    lines = text.split("\n")
+    assert lines[0] == "📊 SXTDBV năm 2025 — toàn tỉnh"
+    assert lines[1] == "Số liệu đến ngày 31/12/2025"
+    # Each indicator: sign, value, target (numbers by hand in tests/test_kpis.py).
+    assert "🔴 K1 CCN được tuyên truyền: 2/4 = 50% · mục tiêu 70% (2025)" in lines
+    assert "✅ K2 Mô hình SXSH/SXTDBV đã áp dụng: 1 (đang xây dựng: 1) · mục tiêu 1–2 (2025)" \
+        in lines
+    assert "🔴 K3 ST/TTTM thay bao bì thân thiện: 1/4 = 25% · mục tiêu 85% (2025)" in lines
+    assert "🟡 K4 ST/TTTM còn phát túi ni lông: 1 cơ sở · mục tiêu 0 (2030)" in lines
+    assert "▫️ K5 ST/TTTM bán SP nhãn sinh thái: 1 cơ sở, 10 mã SP" in lines
+    assert "▫️ K6 Cơ sở được phổ biến TKNL: 35 cơ sở" in lines
+    assert "▫️ K7 Xúc tiến thương mại: 2 sự kiện, 150 SP" in lines
+    assert "▫️ Độ phủ kiểm tra ST/TTTM: 3/4 = 75%" in lines
+    assert "Chưa từng kiểm tra: 2 cơ sở — Cụm công nghiệp Bình Nguyên, Siêu thị Duy Tân" in lines
+    assert "Số phiếu đã gửi năm 2025: 15" in lines
+    assert "Báo cáo năm (hạn 10/12/2025): 1/6 đơn vị đã xác nhận" in lines
+    assert "Chưa xác nhận: KTATMT, QLCN, QLNL, TTKC, KHAC" in lines
+    # One phone screen: a score of short lines.
+    assert len(lines) <= 20 and len(text) < 1200
+    assert "🔴 K1 Clusters reached by awareness work: 2/4 = 50% · target 70% (2025)" in english
+    # A commune: K6 and K7 have no site, so no figure by place.
+    assert "📊 SXTDBV năm 2025 — Phường Đức Phổ" in place
+    assert "K6 Cơ sở được phổ biến TKNL: — (không tính theo địa bàn)" in place
+    assert "✅ K1 CCN được tuyên truyền: 1/1 = 100%" in place
+
+
+async def test_summary_command_permissions_and_picture(sqlite_db, tmp_path):
+    await build_dataset(sqlite_db, tmp_path / "media")
+    settings = settings_for(tmp_path)
+    admin, head, inspector = [await person(sqlite_db, a) for a in ("admin", "head", "qltm")]
+    async with sqlite_db.session() as session:
+        replies = await summary_command(session, admin, "2025", settings, today=TODAY)
+        assert replies[0].text.startswith("📊 SXTDBV năm 2025 — toàn tỉnh")
+        assert replies[-1].picture is not None
+        assert replies[-1].picture.read_bytes().startswith(PNG)
+        # A head sees the own department only.
+        replies = await summary_command(session, head, "", settings, today=TODAY)
+        assert replies[0].text.startswith("📊 SXTDBV năm 2026 — đơn vị QLTM")
+        replies = await summary_command(session, head, "2025", settings, today=TODAY)
+        assert "Báo cáo năm (hạn 10/12/2025): 1/1 đơn vị đã xác nhận" in replies[0].text
+        assert replies[-1].picture.read_bytes().startswith(PNG)
+        # Inspectors are refused politely, for every command; heads get no files.
+        for command in (summary_command, export_command, report_command):
+            refused = await command(session, inspector, "2025", settings, today=TODAY)
+            assert len(refused) == 1 and refused[0].text.startswith("Xin lỗi")
+            assert refused[0].picture is None and refused[0].file is None
+        for command in (export_command, report_command):
+            refused = await command(session, head, "2025", settings, today=TODAY)
+            assert refused[0].file is None and "quản trị viên" in refused[0].text
+        usage = await summary_command(session, admin, "năm ngoái", settings, today=TODAY)
+        assert usage[0].text.startswith("Cách dùng: /summary [năm]")
+        # Admins get the files.
+        export = await export_command(session, admin, "2025", settings, today=TODAY)
+        assert export[0].file_name == "SXTDBV-2025.xlsx" and export[0].file.exists()
+        report = await report_command(session, admin, "2025", settings, today=TODAY)
+        assert report[0].file_name.endswith(".docx") and report[0].file.exists()
+
+
+async def test_the_chart_is_a_png(sqlite_db, tmp_path):
+    await build_dataset(sqlite_db, tmp_path / "media")
+    async with sqlite_db.session() as session:
+        figures = await compute_kpis(session, 2025)
+    path = summary_chart(figures, Targets(), tmp_path / "charts" / "k.png")
+    assert path.exists() and path.read_bytes().startswith(PNG)
+
+
+# --- the Excel export ----------------------------------------------------------------
+
+
+def registry_without(tmp_path: Path, question_id: str) -> ChecklistRegistry:
+    """The checklists as they would be after a later version dropped a question."""
+    folder = tmp_path / "checklists"
+    source = resources.files("handlers") / "checklists"
+    folder.mkdir()
+    for item in source.iterdir():
+        if item.name.endswith(".toml"):
+            text = item.read_text(encoding="utf-8")
+            if item.name == "supermarket.toml":
+                blocks = text.split("[[question]]")
+                text = "[[question]]".join(
+                    b for b in blocks if f'id = "{question_id}"' not in b
+                ).replace("version = 1", "version = 2")
+            (folder / item.name).write_text(text, encoding="utf-8")
+    return ChecklistRegistry.load(folder)
+
+
+def rows_of(sheet) -> list[list]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
+    driver = await build_dataset(db, tmp_path / "media")
+    # One more 2025 check, by the admin at ST-D, with a photo.
+    run_id = await driver.start("admin", "supermarket", "ST-D")
+    await driver.answer("admin", supermarket("no", "full", "no")[:-3])
+
+    async def download(path: Path) -> None:
+        path.write_bytes(b"\xff\xd8 jpeg")
+
+    await driver.engine.handle(Inbound(channel="terminal", sender_id="admin",
+                                       photo=PhotoRef("p1", download)))
+    await driver.answer("admin", ["/skip", "/skip"])
+    await driver.submit("admin", run_id, utc(2025, 12, 1))
+
+    # The current supermarket file no longer asks about foam trays: old answers stay.
+    settings = settings_for(tmp_path, registry_without(tmp_path, "foam_trays"))
+    async with db.session() as session:
+        path = await export_xlsx(session, 2025, tmp_path / "out" / "x.xlsx", settings=settings,
+                                 today=TODAY)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "Siêu thị, TTTM", "Tuyên truyền CCN", "Mô hình SXSH", "Tiết kiệm năng lượng",
+        "Xúc tiến thương mại", "Cơ sở", "Chỉ tiêu",
+    ]
+
+    shops = book["Siêu thị, TTTM"]
+    rows = rows_of(shops)
+    header = rows[0]
+    assert header[:9] == ["Mã phiếu", "Thời gian gửi", "Cán bộ", "Đơn vị", "Mã cơ sở",
+                          "Tên cơ sở", "Loại cơ sở", "Xã/phường", "Phiên bản phiếu"]
+    column = {name: index for index, name in enumerate(header)}
+    assert "Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?" in column
+    assert "foam_trays" in column  # removed from the file: its question id as header
+    # 2025 supermarket checks, oldest first: s4 (01/01/2025 00:30 local), s1, s6, s5,
+    # s2, the photo check. Drafts and cancelled runs are not rows.
+    assert [r[column["Mã cơ sở"]] for r in rows[1:]] == [
+        "ST-B", "ST-A", "ST-X", "TTTM-C", "ST-A", "ST-D"
+    ]
+    first = rows[1]
+    assert first[column["Thời gian gửi"]] == datetime(2025, 1, 1, 0, 30)
+    assert shops.cell(row=2, column=2).number_format == "dd/mm/yyyy hh:mm"
+    assert first[column["Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?"]] \
+        == "Không rõ"
+    packaging = "Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"
+    assert first[column[packaging]] == "Chưa"
+    assert first[column["Loại túi đựng hàng đang dùng?"]] == "Túi phân hủy sinh học, Túi giấy"
+    share = first[column["Ước tính tỷ lệ túi thân thiện môi trường trên tổng số túi phát ra (%)"]]
+    assert share == 80 and isinstance(share, int)
+    assert first[column["foam_trays"]] == "no"
+    assert first[column["Loại cơ sở"]] == "Siêu thị" and first[column["Cán bộ"]] == "Lê Thị Kiểm"
+    tttm = rows[4]
+    assert tttm[column["Số mã sản phẩm có nhãn đang bày bán"]] == 10
+    assert tttm[column["Đơn vị"]] == "KTATMT" and tttm[column["Loại cơ sở"]] == "Trung tâm thương mại"
+    photo = rows[6][column["Chụp ảnh quầy thu ngân hoặc túi đựng hàng (hoặc bấm Bỏ qua)"]]
+    assert re.fullmatch(r"photo-[0-9a-f]{8}\.jpg", photo)
+
+    clusters = book["Tuyên truyền CCN"]
+    rows = rows_of(clusters)
+    column = {name: index for index, name in enumerate(rows[0])}
+    # a2's update (no), a3, a4 in 2025; a2 itself is superseded, a5 is 2026.
+    aware = "CCN đã được tuyên truyền, phổ biến về sản xuất và tiêu dùng bền vững chưa?"
+    assert [(r[column["Mã cơ sở"]], r[column[aware]]) for r in rows[1:]] == [
+        ("CCN-2", "Chưa"), ("CCN-3", "Đã"), ("CCN-P", "Đã")
+    ]
+    day = clusters.cell(row=3, column=column["Ngày tổ chức (dd/mm/yyyy)"] + 1)
+    assert day.is_date and day.value.date() == date(2025, 5, 20)
+    assert day.number_format == "dd/mm/yyyy"
+    assert rows[2][column["Số người tham dự"]] == 40
+
+    energy = rows_of(book["Tiết kiệm năng lượng"])
+    assert "Mã cơ sở" not in energy[0]  # no site is chosen for this checklist
+    assert sorted(r[energy[0].index("Số cơ sở được phổ biến")] for r in energy[1:]) == [15, 20]
+
+    sites = rows_of(book["Cơ sở"])
+    column = {name: index for index, name in enumerate(sites[0])}
+    by_code = {r[column["Mã cơ sở"]]: r for r in sites[1:]}
+    assert len(by_code) == 10
+    assert by_code["ST-X"][column["Tình trạng"]] == "Đã đóng cửa"
+    assert by_code["CCN-P"][column["Tình trạng"]] == "Quy hoạch"
+    assert by_code["ST-A"][column["Số lần kiểm tra năm 2025"]] == 2
+    assert by_code["ST-A"][column["Lần kiểm tra gần nhất"]] == datetime(2025, 9, 1, 10, 0)
+
+    indicators = book["Chỉ tiêu"]
+    rows = rows_of(indicators)
+    assert rows[0] == ["Mã", "Chỉ tiêu", "Kết quả năm 2025", "Tử số", "Mẫu số", "Chi tiết",
+                       "Mục tiêu 2025", "Mục tiêu 2030", "% đạt", "Đánh giá", "Nguồn số liệu"]
+    k1 = rows[1]
+    assert k1[0] == "K1" and k1[2] == 0.5 and (k1[3], k1[4]) == (2, 4)
+    assert (k1[6], k1[7]) == (0.7, 1) and k1[9] == "Chậm so với lộ trình"
+    assert indicators.cell(row=2, column=3).number_format == "0.0%"
+    assert rows[2][0] == "K2" and rows[2][2] == 1 and rows[2][6] == "1–2"
+    k6 = next(r for r in rows if r[0] == "K6")
+    assert k6[2] == 35
+
+
+# --- the Word report ---------------------------------------------------------------
+
+
+def table_with(document, header: str):
+    return next(t for t in document.tables if header in [c.text for c in t.rows[0].cells])
+
+
+async def test_the_annual_report_draft(sqlite_db, tmp_path):
+    await build_dataset(sqlite_db, tmp_path / "media")
+    async with sqlite_db.session() as session:
+        path = await report_docx(session, 2025, tmp_path / "r.docx",
+                                 settings=settings_for(tmp_path), today=TODAY)
+    document = docx.Document(str(path))
+    text = [p.text for p in document.paragraphs]
+    assert "BÁO CÁO" in text
+    assert "Quảng Ngãi, ngày 15 tháng 01 năm 2026" in text
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:1] == ["I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH VÀ BAN HÀNH VĂN BẢN"]
+    for heading in ("II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ", "III. BẢNG CHỈ TIÊU",
+                    "IV. KHÓ KHĂN, VƯỚNG MẮC", "V. KIẾN NGHỊ, ĐỀ XUẤT"):
+        assert heading in headings
+    assert any(h.startswith("PHỤ LỤC 1.") for h in headings)
+    assert any(h.startswith("PHỤ LỤC 2.") for h in headings)
+    body = "\n".join(text)
+    assert "2/4 cụm công nghiệp đang hoạt động đã được tuyên truyền" in body
+    assert "(50%); mục tiêu 70% năm 2025" in body
+    assert "QLTM: đã xác nhận ngày 05/12/2025 (Võ Trưởng Phòng)." in body
+    assert "QLCN: chưa xác nhận." in body
+
+    table = table_with(document, "Mục tiêu 2025")
+    assert [c.text for c in table.rows[0].cells] == [
+        "STT", "Chỉ tiêu", "Mục tiêu 2025", "Mục tiêu 2030", "Kết quả năm 2025", "% đạt",
+        "Nguồn số liệu",
+    ]
+    k1 = [c.text for c in table.rows[1].cells]
+    assert k1[1].startswith("K1. Tỷ lệ cụm công nghiệp")
+    # 2/4 = 50% of a 70% target: 71,4% achieved.
+    assert k1[2:6] == ["70%", "100%", "2/4 = 50%", "71,4%"]
+    assert k1[6] == "Phiếu tuyên truyền SXTDBV tại CCN (Phòng QLCN)"
+    k3 = [c.text for c in table.rows[3].cells]
+    assert k3[2:6] == ["85%", "100%", "1/4 = 25%", "29,4%"]  # 25 / 85 = 29,4%
+
+    annex1 = [[c.text for c in row.cells] for row in table_with(
+        document, "Ngày tổ chức (dd/mm/yyyy)").rows]
+    # Clusters reached since 2021: CCN-3 (2025) and CCN-1 (2024), by name.
+    assert [row[1] for row in annex1[1:]] == [
+        "Cụm công nghiệp Phổ Phong (CCN-3)", "Cụm công nghiệp Tịnh Phong (CCN-1)"
+    ]
+    assert annex1[2][3] == "10/06/2024" and "10/06/2024" in annex1[2]
+    annex2 = table_with(document, "Loại túi đựng hàng đang dùng?")
+    header = [c.text for c in annex2.rows[0].cells]
+    rows = [[c.text for c in row.cells] for row in annex2.rows[1:]]
+    # Operating supermarkets and trade centres checked in 2025, latest check each.
+    assert [row[1] for row in rows] == [
+        "Siêu thị An Phú (ST-A)", "Siêu thị Bình Minh (ST-B)",
+        "Trung tâm thương mại Cát Tường (TTTM-C)",
+    ]
+    shop_a = dict(zip(header, rows[0], strict=True))
+    assert shop_a["Ngày kiểm tra"] == "01/09/2025"
+    assert shop_a["Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"] \
+        == "Một phần"
+    assert shop_a["Ước tính tỷ lệ túi thân thiện môi trường trên tổng số túi phát ra (%)"] == "80%"
+
+
+# --- small things ----------------------------------------------------------------------
+
+
+def test_split_text_keeps_lines_whole():
+    text = "\n".join(f"dòng {n:04d}" for n in range(1000))  # 9,999 characters
+    parts = split_text(text, 4096)
+    assert all(len(part) <= 4096 for part in parts) and "\n".join(parts) == text
+    assert split_text("x" * 5000, 4096) == ["x" * 4096, "x" * 904]
+    assert split_text("ngắn") == ["ngắn"]
+
+
+def test_parse_year():
+    today = date(2026, 3, 1)
+    assert parse_year("", today) == 2026
+    assert parse_year(" 2025 ", today) == 2025
+    assert parse_year("2020", today) is None and parse_year("2028", today) is None
+    assert parse_year("abc", today) is None
+
+
+def test_report_texts_are_in_step_in_both_languages():
+    folder = resources.files("handlers") / "locales"
+    vi = tomllib.loads((folder / "reports_vi.toml").read_text(encoding="utf-8"))
+    en = tomllib.loads((folder / "reports_en.toml").read_text(encoding="utf-8"))
+    assert set(vi) == set(en)
+    for key in vi:
+        assert key.startswith("rep_")
+        assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+
