@@ -143,11 +143,14 @@ class Reminders:
                     if slot is None or (only_new_slots and slot.send_on != today):
                         continue
                     planned += await self._plan_deadline(
-                        session, deadline, year, due, slot, today, departments
+                        session, deadline, year, due, slot, today, departments,
+                        with_status=only_new_slots,
                     )
         return planned
 
-    async def _plan_deadline(self, session, deadline, year, due, slot, today, departments):
+    async def _plan_deadline(
+        self, session, deadline, year, due, slot, today, departments, with_status=False
+    ):
         codes = deadline.departments or [d.code for d in departments]
         names = {d.code: d for d in departments}
         confirmed = await store.confirmed_departments(session, deadline.id, year)
@@ -185,9 +188,10 @@ class Reminders:
                     departments=", ".join(waiting),
                 )
                 planned.append(Planned(key, head, [Reply(text)]))
-        for item in planned:
-            existing = await store.delivery(session, item.key)
-            item.already = existing.status if existing else None
+        if with_status:  # previews show what was already sent; ticks need not ask
+            for item in planned:
+                existing = await store.delivery(session, item.key)
+                item.already = existing.status if existing else None
         return planned
 
     @staticmethod
@@ -280,28 +284,30 @@ class Reminders:
         return report
 
     async def _send_one(self, item: Planned, send: Sender, report: TickReport) -> None:
+        # No database connection is held while the message travels: the sender may
+        # need one itself, and a tick sends to many people at once.
         async with self.db.session() as session:
             claimed = await store.claim(session, item.key, self.settings.max_attempts)
             if claimed is None:
                 report.skipped += 1
                 return
-            if not await store.has_account(session, item.person.id):
-                await store.record_outcome(
-                    session, claimed, "unreachable", error="no messenger account"
-                )
-                report.unreachable += 1
-                return
+            reachable = await store.has_account(session, item.person.id)
+        status, channel, reason = "unreachable", None, "no messenger account"
+        if reachable:
             try:
                 channel = await send(item.person, item.replies)
+                status, reason = "sent", None
             except Unreachable as error:
-                await store.record_outcome(session, claimed, "unreachable", error=str(error))
-                report.unreachable += 1
+                reason = str(error)
             except Exception as error:  # noqa: BLE001 - every failure is recorded, then retried
-                reason = f"{type(error).__name__}: {error}"
+                status, reason = "failed", f"{type(error).__name__}: {error}"
                 log.warning("reminder %s to person %s failed: %s", claimed, item.person.id, reason)
-                await store.record_outcome(session, claimed, "failed", error=reason)
-                report.failed += 1
                 report.errors.append(reason)
-            else:
-                await store.record_outcome(session, claimed, "sent", channel=channel)
-                report.sent += 1
+        async with self.db.session() as session:
+            await store.record_outcome(session, claimed, status, channel=channel, error=reason)
+        if status == "sent":
+            report.sent += 1
+        elif status == "failed":
+            report.failed += 1
+        else:
+            report.unreachable += 1
