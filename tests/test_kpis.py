@@ -71,8 +71,9 @@ class Driver:
         self.db = database
         self.site_ids: dict[str, int] = {}
 
-    async def say(self, account: str, text: str | None = None,
-                  payload: str | None = None) -> list[Reply]:
+    async def say(
+        self, account: str, text: str | None = None, payload: str | None = None
+    ) -> list[Reply]:
         return await self.engine.handle(
             Inbound(channel="terminal", sender_id=account, text=text, payload=payload)
         )
@@ -118,8 +119,14 @@ class Driver:
             )
             await session.commit()
 
-    async def check(self, account: str, checklist_id: str, site_code: str | None,
-                    answers: list[str], when: datetime | None) -> int:
+    async def check(
+        self,
+        account: str,
+        checklist_id: str,
+        site_code: str | None,
+        answers: list[str],
+        when: datetime | None,
+    ) -> int:
         run_id = await self.start(account, checklist_id, site_code)
         await self.answer(account, answers)
         return await self.submit(account, run_id, when)
@@ -150,8 +157,13 @@ async def seed(database: Database) -> dict[str, int]:
         assert not errors
         await sites.import_sites(session, rows)
         for account, (name, role, department) in PEOPLE.items():
-            await people.add_person(session, name=name, role=role, department_code=department,
-                                    accounts={"terminal": account})
+            await people.add_person(
+                session,
+                name=name,
+                role=role,
+                department_code=department,
+                accounts={"terminal": account},
+            )
         await session.commit()
         return {s.code: s.id for s in (await session.exec(select(Site))).all()}
 
@@ -171,38 +183,51 @@ async def close_site(database: Database, code: str) -> None:
 
 async def build_dataset(database: Database, media_dir: Path) -> Driver:
     """The fixture data set: see the module's tests for the numbers it must give."""
-    engine = Engine(database, ChecklistRegistry.load(),
-                    EngineSettings(timezone=TZ, media_dir=media_dir))
+    engine = Engine(
+        database, ChecklistRegistry.load(), EngineSettings(timezone=TZ, media_dir=media_dir)
+    )
     driver = Driver(engine, database)
     driver.site_ids = await seed(database)
 
     # Supermarkets and trade centres (QLTM inspector unless said otherwise).
     # s1, s2: ST-A twice in 2025, the later (1 September) wins.
-    await driver.check("qltm", "supermarket", "ST-A", supermarket("no", "full", "yes", 5),
-                       utc(2025, 3, 1))
-    await driver.check("qltm", "supermarket", "ST-A", supermarket("yes", "partial", "no"),
-                       utc(2025, 9, 1))
+    await driver.check(
+        "qltm", "supermarket", "ST-A", supermarket("no", "full", "yes", 5), utc(2025, 3, 1)
+    )
+    await driver.check(
+        "qltm", "supermarket", "ST-A", supermarket("yes", "partial", "no"), utc(2025, 9, 1)
+    )
     # s3: ST-B last year.
-    await driver.check("qltm", "supermarket", "ST-B", supermarket("no", "full", "yes", 7),
-                       utc(2024, 11, 1))
+    await driver.check(
+        "qltm", "supermarket", "ST-B", supermarket("no", "full", "yes", 7), utc(2024, 11, 1)
+    )
     # s4: ST-B at 31/12/2024 17:30 UTC = 01/01/2025 00:30 in Quảng Ngãi: a 2025 check.
-    await driver.check("qltm", "supermarket", "ST-B", supermarket("unknown", "none", "no"),
-                       utc(2024, 12, 31, 17, 30))
+    await driver.check(
+        "qltm",
+        "supermarket",
+        "ST-B",
+        supermarket("unknown", "none", "no"),
+        utc(2024, 12, 31, 17, 30),
+    )
     # s5: TTTM-C by the admin (department KTATMT).
-    await driver.check("admin", "supermarket", "TTTM-C", supermarket("no", "full", "yes", 10),
-                       utc(2025, 6, 1))
+    await driver.check(
+        "admin", "supermarket", "TTTM-C", supermarket("no", "full", "yes", 10), utc(2025, 6, 1)
+    )
     # s6: ST-X checked in May, closed afterwards: it must vanish from every indicator.
-    await driver.check("qltm", "supermarket", "ST-X", supermarket("yes", "full", "yes", 4),
-                       utc(2025, 5, 1))
+    await driver.check(
+        "qltm", "supermarket", "ST-X", supermarket("yes", "full", "yes", 4), utc(2025, 5, 1)
+    )
     await close_site(database, "ST-X")
 
     # Industrial clusters, awareness (QLCN inspector).
     # a1: CCN-1 reached last year (K1 is cumulative from 2021).
-    await driver.check("qlcn", "cluster_awareness", "CCN-1", awareness("10/06/2024"),
-                       utc(2024, 6, 10))
+    await driver.check(
+        "qlcn", "cluster_awareness", "CCN-1", awareness("10/06/2024"), utc(2024, 6, 10)
+    )
     # a2: CCN-2 "yes", then updated ("update that check") to "no": a2 is superseded.
-    first = await driver.check("qlcn", "cluster_awareness", "CCN-2", awareness("01/04/2025"),
-                               when=None)  # left at now, so the update is offered
+    first = await driver.check(
+        "qlcn", "cluster_awareness", "CCN-2", awareness("01/04/2025"), when=None
+    )  # left at now, so the update is offered
     update = await driver.start("qlcn", "cluster_awareness", "CCN-2")
     replies = await driver.say("qlcn", payload=f"u:{update}:u")
     assert "Xem lại" in replies[-1].text
@@ -211,48 +236,83 @@ async def build_dataset(database: Database, media_dir: Path) -> Driver:
     await driver.submit("qlcn", update, utc(2025, 4, 2))
     await driver.move(first, utc(2025, 4, 1))
     # a3: CCN-3 reached in 2025.
-    await driver.check("qlcn", "cluster_awareness", "CCN-3", awareness("20/05/2025"),
-                       utc(2025, 5, 20))
+    await driver.check(
+        "qlcn", "cluster_awareness", "CCN-3", awareness("20/05/2025"), utc(2025, 5, 20)
+    )
     # a4: the planned cluster CCN-P "reached": not in K1's numerator nor denominator.
-    await driver.check("qlcn", "cluster_awareness", "CCN-P", awareness("21/05/2025"),
-                       utc(2025, 5, 21))
+    await driver.check(
+        "qlcn", "cluster_awareness", "CCN-P", awareness("21/05/2025"), utc(2025, 5, 21)
+    )
     # a5: CCN-4 at 31/12/2025 17:30 UTC = 01/01/2026 00:30 local: a 2026 check.
-    await driver.check("qlcn", "cluster_awareness", "CCN-4", awareness("31/12/2025"),
-                       utc(2025, 12, 31, 17, 30))
+    await driver.check(
+        "qlcn", "cluster_awareness", "CCN-4", awareness("31/12/2025"), utc(2025, 12, 31, 17, 30)
+    )
 
     # Cleaner-production models (TTKC inspector).
     # c1, c2: one model at CCN-1, built in 2024, applied in 2025 (same enterprise,
     # typed in another case: still one model).
-    await driver.check("ttkc", "cleaner_production", "CCN-1",
-                       model("Công ty May Tịnh Phong", "building", "01/08/2024"),
-                       utc(2024, 8, 1))
-    await driver.check("ttkc", "cleaner_production", "CCN-1",
-                       model("công ty may tịnh phong", "applied", "01/07/2025"), utc(2025, 7, 1))
+    await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-1",
+        model("Công ty May Tịnh Phong", "building", "01/08/2024"),
+        utc(2024, 8, 1),
+    )
+    await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-1",
+        model("công ty may tịnh phong", "applied", "01/07/2025"),
+        utc(2025, 7, 1),
+    )
     # c3: another model being built at CCN-3.
-    await driver.check("ttkc", "cleaner_production", "CCN-3",
-                       model("Công ty Gạch Phổ Phong", "building", "01/08/2025"),
-                       utc(2025, 8, 1))
+    await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-3",
+        model("Công ty Gạch Phổ Phong", "building", "01/08/2025"),
+        utc(2025, 8, 1),
+    )
     # c4: a model "applied" at the planned CCN-P: only operating sites count.
-    await driver.check("ttkc", "cleaner_production", "CCN-P",
-                       model("Công ty Dự Kiến", "applied", "02/08/2025"), utc(2025, 8, 2))
+    await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-P",
+        model("Công ty Dự Kiến", "applied", "02/08/2025"),
+        utc(2025, 8, 2),
+    )
 
     # Energy efficiency (QLNL inspector): e1, e2 in 2025, e3 last year, e4 cancelled.
-    for facilities, day, when in (("15", "10/03/2025", utc(2025, 3, 10)),
-                                  ("20", "10/10/2025", utc(2025, 10, 10)),
-                                  ("9", "10/10/2024", utc(2024, 10, 10))):
-        await driver.check("qlnl", "energy_efficiency", None,
-                           ["Nhà máy đường Phổ Phong", "1, 2", facilities, day, "/skip"], when)
+    for facilities, day, when in (
+        ("15", "10/03/2025", utc(2025, 3, 10)),
+        ("20", "10/10/2025", utc(2025, 10, 10)),
+        ("9", "10/10/2024", utc(2024, 10, 10)),
+    ):
+        await driver.check(
+            "qlnl",
+            "energy_efficiency",
+            None,
+            ["Nhà máy đường Phổ Phong", "1, 2", facilities, day, "/skip"],
+            when,
+        )
     cancelled = await driver.start("qlnl", "energy_efficiency", None)
     await driver.answer("qlnl", ["Nhà máy bia", "1", "100", "01/05/2025", "/skip"])
     await driver.say("qlnl", text="/cancel")
     await driver.say("qlnl", payload=f"k:{cancelled}:y")
 
     # Trade promotion (TTKC inspector): t1, t2 in 2025, t3 last year.
-    for products, suppliers, day, when in (("120", "8", "04/04/2025", utc(2025, 4, 4)),
-                                           ("30", "2", "11/11/2025", utc(2025, 11, 11)),
-                                           ("50", "5", "11/11/2024", utc(2024, 11, 11))):
-        await driver.check("ttkc", "trade_promotion", None,
-                           ["Hội chợ hàng Việt", day, products, suppliers, "/skip"], when)
+    for products, suppliers, day, when in (
+        ("120", "8", "04/04/2025", utc(2025, 4, 4)),
+        ("30", "2", "11/11/2025", utc(2025, 11, 11)),
+        ("50", "5", "11/11/2024", utc(2024, 11, 11)),
+    ):
+        await driver.check(
+            "ttkc",
+            "trade_promotion",
+            None,
+            ["Hội chợ hàng Việt", day, products, suppliers, "/skip"],
+            when,
+        )
 
     # A cancelled supermarket check of ST-D (which is thus never checked) ...
     cancelled = await driver.start("qltm", "supermarket", "ST-D")
@@ -272,9 +332,15 @@ async def build_dataset(database: Database, media_dir: Path) -> Driver:
         # that feature will write it.
         deadline = (await session.exec(select(Deadline).where(Deadline.yearly_month == 12))).one()
         head = await people.find_by_account(session, "terminal", "head")
-        session.add(ReportConfirmation(deadline_id=deadline.id, department_code="QLTM",
-                                       year=2025, confirmed_by_id=head.id,
-                                       confirmed_at=utc(2025, 12, 5)))
+        session.add(
+            ReportConfirmation(
+                deadline_id=deadline.id,
+                department_code="QLTM",
+                year=2025,
+                confirmed_by_id=head.id,
+                confirmed_at=utc(2025, 12, 5),
+            )
+        )
         await session.commit()
     return driver
 
@@ -326,7 +392,11 @@ async def test_the_indicators_of_a_year_and_the_year_before(db, tmp_path):
     assert k.checks == 15
     # Annual report due 10/12/2025 from every department; QLTM confirmed.
     assert [(r.department_code, r.confirmed) for r in k.reports] == [
-        ("KTATMT", False), ("QLTM", True), ("QLCN", False), ("QLNL", False), ("TTKC", False),
+        ("KTATMT", False),
+        ("QLTM", True),
+        ("QLCN", False),
+        ("QLNL", False),
+        ("TTKC", False),
         ("KHAC", False),
     ]
     assert k.reports[1].due == date(2025, 12, 10) and k.reports[1].confirmed_by == "Võ Trưởng Phòng"

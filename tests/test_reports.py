@@ -11,7 +11,6 @@ from pathlib import Path
 
 import docx
 import openpyxl
-import pytest
 
 from handlers.checklist import ChecklistRegistry
 from handlers.messages import Inbound, PhotoRef
@@ -50,19 +49,26 @@ async def person(database, account: str):
 async def test_the_summary_fits_a_phone_screen_with_every_indicator(sqlite_db, tmp_path):
     await build_dataset(sqlite_db, tmp_path / "media")
     async with sqlite_db.session() as session:
-        text = await summary_text(session, 2025, "vi", settings=settings_for(tmp_path),
-                                  today=TODAY)
-        english = await summary_text(session, 2025, "en", settings=settings_for(tmp_path),
-                                     today=TODAY)
-        place = await summary_text(session, 2025, "vi", commune="Phường Đức Phổ",
-                                   settings=settings_for(tmp_path), today=TODAY)
+        text = await summary_text(session, 2025, "vi", settings=settings_for(tmp_path), today=TODAY)
+        english = await summary_text(
+            session, 2025, "en", settings=settings_for(tmp_path), today=TODAY
+        )
+        place = await summary_text(
+            session,
+            2025,
+            "vi",
+            commune="Phường Đức Phổ",
+            settings=settings_for(tmp_path),
+            today=TODAY,
+        )
     lines = text.split("\n")
     assert lines[0] == "📊 SXTDBV năm 2025 — toàn tỉnh"
     assert lines[1] == "Số liệu đến ngày 31/12/2025"
     # Each indicator: sign, value, target (numbers by hand in tests/test_kpis.py).
     assert "🔴 K1 CCN được tuyên truyền: 2/4 = 50% · mục tiêu 70% (2025)" in lines
-    assert "✅ K2 Mô hình SXSH/SXTDBV đã áp dụng: 1 (đang xây dựng: 1) · mục tiêu 1–2 (2025)" \
-        in lines
+    assert (
+        "✅ K2 Mô hình SXSH/SXTDBV đã áp dụng: 1 (đang xây dựng: 1) · mục tiêu 1–2 (2025)" in lines
+    )
     assert "🔴 K3 ST/TTTM thay bao bì thân thiện: 1/4 = 25% · mục tiêu 85% (2025)" in lines
     assert "🟡 K4 ST/TTTM còn phát túi ni lông: 1 cơ sở · mục tiêu 0 (2030)" in lines
     assert "▫️ K5 ST/TTTM bán SP nhãn sinh thái: 1 cơ sở, 10 mã SP" in lines
@@ -155,40 +161,63 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     async def download(path: Path) -> None:
         path.write_bytes(b"\xff\xd8 jpeg")
 
-    await driver.engine.handle(Inbound(channel="terminal", sender_id="admin",
-                                       photo=PhotoRef("p1", download)))
+    await driver.engine.handle(
+        Inbound(channel="terminal", sender_id="admin", photo=PhotoRef("p1", download))
+    )
     await driver.answer("admin", ["/skip", "/skip"])
     await driver.submit("admin", run_id, utc(2025, 12, 1))
 
     # The current supermarket file no longer asks about foam trays: old answers stay.
     settings = settings_for(tmp_path, registry_without(tmp_path, "foam_trays"))
     async with db.session() as session:
-        path = await export_xlsx(session, 2025, tmp_path / "out" / "x.xlsx", settings=settings,
-                                 today=TODAY)
+        path = await export_xlsx(
+            session, 2025, tmp_path / "out" / "x.xlsx", settings=settings, today=TODAY
+        )
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
-        "Siêu thị, TTTM", "Tuyên truyền CCN", "Mô hình SXSH", "Tiết kiệm năng lượng",
-        "Xúc tiến thương mại", "Cơ sở", "Chỉ tiêu",
+        "Siêu thị, TTTM",
+        "Tuyên truyền CCN",
+        "Mô hình SXSH",
+        "Tiết kiệm năng lượng",
+        "Xúc tiến thương mại",
+        "Cơ sở",
+        "Chỉ tiêu",
     ]
 
     shops = book["Siêu thị, TTTM"]
     rows = rows_of(shops)
     header = rows[0]
-    assert header[:9] == ["Mã phiếu", "Thời gian gửi", "Cán bộ", "Đơn vị", "Mã cơ sở",
-                          "Tên cơ sở", "Loại cơ sở", "Xã/phường", "Phiên bản phiếu"]
+    assert header[:9] == [
+        "Mã phiếu",
+        "Thời gian gửi",
+        "Cán bộ",
+        "Đơn vị",
+        "Mã cơ sở",
+        "Tên cơ sở",
+        "Loại cơ sở",
+        "Xã/phường",
+        "Phiên bản phiếu",
+    ]
     column = {name: index for index, name in enumerate(header)}
     assert "Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?" in column
     assert "foam_trays" in column  # removed from the file: its question id as header
     # 2025 supermarket checks, oldest first: s4 (01/01/2025 00:30 local), s1, s6, s5,
     # s2, the photo check. Drafts and cancelled runs are not rows.
     assert [r[column["Mã cơ sở"]] for r in rows[1:]] == [
-        "ST-B", "ST-A", "ST-X", "TTTM-C", "ST-A", "ST-D"
+        "ST-B",
+        "ST-A",
+        "ST-X",
+        "TTTM-C",
+        "ST-A",
+        "ST-D",
     ]
     first = rows[1]
     assert first[column["Thời gian gửi"]] == datetime(2025, 1, 1, 0, 30)
     assert shops.cell(row=2, column=2).number_format == "dd/mm/yyyy hh:mm"
-    assert first[column["Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?"]] \
+    assert (
+        first[column["Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?"]]
         == "Không rõ"
+    )
     packaging = "Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"
     assert first[column[packaging]] == "Chưa"
     assert first[column["Loại túi đựng hàng đang dùng?"]] == "Túi phân hủy sinh học, Túi giấy"
@@ -198,7 +227,9 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     assert first[column["Loại cơ sở"]] == "Siêu thị" and first[column["Cán bộ"]] == "Lê Thị Kiểm"
     tttm = rows[4]
     assert tttm[column["Số mã sản phẩm có nhãn đang bày bán"]] == 10
-    assert tttm[column["Đơn vị"]] == "KTATMT" and tttm[column["Loại cơ sở"]] == "Trung tâm thương mại"
+    assert (
+        tttm[column["Đơn vị"]] == "KTATMT" and tttm[column["Loại cơ sở"]] == "Trung tâm thương mại"
+    )
     photo = rows[6][column["Chụp ảnh quầy thu ngân hoặc túi đựng hàng (hoặc bấm Bỏ qua)"]]
     assert re.fullmatch(r"photo-[0-9a-f]{8}\.jpg", photo)
 
@@ -208,7 +239,9 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     # a2's update (no), a3, a4 in 2025; a2 itself is superseded, a5 is 2026.
     aware = "CCN đã được tuyên truyền, phổ biến về sản xuất và tiêu dùng bền vững chưa?"
     assert [(r[column["Mã cơ sở"]], r[column[aware]]) for r in rows[1:]] == [
-        ("CCN-2", "Chưa"), ("CCN-3", "Đã"), ("CCN-P", "Đã")
+        ("CCN-2", "Chưa"),
+        ("CCN-3", "Đã"),
+        ("CCN-P", "Đã"),
     ]
     day = clusters.cell(row=3, column=column["Ngày tổ chức (dd/mm/yyyy)"] + 1)
     assert day.is_date and day.value.date() == date(2025, 5, 20)
@@ -230,8 +263,19 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
 
     indicators = book["Chỉ tiêu"]
     rows = rows_of(indicators)
-    assert rows[0] == ["Mã", "Chỉ tiêu", "Kết quả năm 2025", "Tử số", "Mẫu số", "Chi tiết",
-                       "Mục tiêu 2025", "Mục tiêu 2030", "% đạt", "Đánh giá", "Nguồn số liệu"]
+    assert rows[0] == [
+        "Mã",
+        "Chỉ tiêu",
+        "Kết quả năm 2025",
+        "Tử số",
+        "Mẫu số",
+        "Chi tiết",
+        "Mục tiêu 2025",
+        "Mục tiêu 2030",
+        "% đạt",
+        "Đánh giá",
+        "Nguồn số liệu",
+    ]
     k1 = rows[1]
     assert k1[0] == "K1" and k1[2] == 0.5 and (k1[3], k1[4]) == (2, 4)
     assert (k1[6], k1[7]) == (0.7, 1) and k1[9] == "Chậm so với lộ trình"
@@ -251,16 +295,21 @@ def table_with(document, header: str):
 async def test_the_annual_report_draft(sqlite_db, tmp_path):
     await build_dataset(sqlite_db, tmp_path / "media")
     async with sqlite_db.session() as session:
-        path = await report_docx(session, 2025, tmp_path / "r.docx",
-                                 settings=settings_for(tmp_path), today=TODAY)
+        path = await report_docx(
+            session, 2025, tmp_path / "r.docx", settings=settings_for(tmp_path), today=TODAY
+        )
     document = docx.Document(str(path))
     text = [p.text for p in document.paragraphs]
     assert "BÁO CÁO" in text
     assert "Quảng Ngãi, ngày 15 tháng 01 năm 2026" in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:1] == ["I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH VÀ BAN HÀNH VĂN BẢN"]
-    for heading in ("II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ", "III. BẢNG CHỈ TIÊU",
-                    "IV. KHÓ KHĂN, VƯỚNG MẮC", "V. KIẾN NGHỊ, ĐỀ XUẤT"):
+    for heading in (
+        "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ",
+        "III. BẢNG CHỈ TIÊU",
+        "IV. KHÓ KHĂN, VƯỚNG MẮC",
+        "V. KIẾN NGHỊ, ĐỀ XUẤT",
+    ):
         assert heading in headings
     assert any(h.startswith("PHỤ LỤC 1.") for h in headings)
     assert any(h.startswith("PHỤ LỤC 2.") for h in headings)
@@ -272,7 +321,12 @@ async def test_the_annual_report_draft(sqlite_db, tmp_path):
 
     table = table_with(document, "Mục tiêu 2025")
     assert [c.text for c in table.rows[0].cells] == [
-        "STT", "Chỉ tiêu", "Mục tiêu 2025", "Mục tiêu 2030", "Kết quả năm 2025", "% đạt",
+        "STT",
+        "Chỉ tiêu",
+        "Mục tiêu 2025",
+        "Mục tiêu 2030",
+        "Kết quả năm 2025",
+        "% đạt",
         "Nguồn số liệu",
     ]
     k1 = [c.text for c in table.rows[1].cells]
@@ -283,11 +337,14 @@ async def test_the_annual_report_draft(sqlite_db, tmp_path):
     k3 = [c.text for c in table.rows[3].cells]
     assert k3[2:6] == ["85%", "100%", "1/4 = 25%", "29,4%"]  # 25 / 85 = 29,4%
 
-    annex1 = [[c.text for c in row.cells] for row in table_with(
-        document, "Ngày tổ chức (dd/mm/yyyy)").rows]
+    annex1 = [
+        [c.text for c in row.cells]
+        for row in table_with(document, "Ngày tổ chức (dd/mm/yyyy)").rows
+    ]
     # Clusters reached since 2021: CCN-3 (2025) and CCN-1 (2024), by name.
     assert [row[1] for row in annex1[1:]] == [
-        "Cụm công nghiệp Phổ Phong (CCN-3)", "Cụm công nghiệp Tịnh Phong (CCN-1)"
+        "Cụm công nghiệp Phổ Phong (CCN-3)",
+        "Cụm công nghiệp Tịnh Phong (CCN-1)",
     ]
     assert annex1[2][3] == "10/06/2024" and "10/06/2024" in annex1[2]
     annex2 = table_with(document, "Loại túi đựng hàng đang dùng?")
@@ -295,13 +352,16 @@ async def test_the_annual_report_draft(sqlite_db, tmp_path):
     rows = [[c.text for c in row.cells] for row in annex2.rows[1:]]
     # Operating supermarkets and trade centres checked in 2025, latest check each.
     assert [row[1] for row in rows] == [
-        "Siêu thị An Phú (ST-A)", "Siêu thị Bình Minh (ST-B)",
+        "Siêu thị An Phú (ST-A)",
+        "Siêu thị Bình Minh (ST-B)",
         "Trung tâm thương mại Cát Tường (TTTM-C)",
     ]
     shop_a = dict(zip(header, rows[0], strict=True))
     assert shop_a["Ngày kiểm tra"] == "01/09/2025"
-    assert shop_a["Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"] \
+    assert (
+        shop_a["Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"]
         == "Một phần"
+    )
     assert shop_a["Ước tính tỷ lệ túi thân thiện môi trường trên tổng số túi phát ra (%)"] == "80%"
 
 
@@ -332,4 +392,3 @@ def test_report_texts_are_in_step_in_both_languages():
     for key in vi:
         assert key.startswith("rep_")
         assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
-
