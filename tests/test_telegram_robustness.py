@@ -250,7 +250,7 @@ async def test_an_unregistered_sender_is_told_how_to_get_access_and_nothing_else
     assert await count(sqlite_db, ChecklistRun) == 0
 
 
-async def invite_code(message_text: str) -> str:
+def invite_code(message_text: str) -> str:
     match = re.search(r"Mã mời: ([A-Z0-9]{10})", message_text)
     assert match, message_text
     return match.group(1)
@@ -259,7 +259,7 @@ async def invite_code(message_text: str) -> str:
 async def test_an_invite_registers_one_new_inspector_only(bot, tg, sqlite_db):
     admin = Phone(tg, ADMIN, "Trần Quản Trị")
     created = await admin.send("/invite inspector QLTM", "Mã mời:")
-    code = await invite_code(created.text)
+    code = invite_code(created.text)
     assert f"https://t.me/fieldbot_test_bot?start={code}" in created.text
     async with sqlite_db.session() as session:
         invite = await session.get(Invite, code)
@@ -288,7 +288,7 @@ async def test_an_invite_registers_one_new_inspector_only(bot, tg, sqlite_db):
 
     # Without a deep link the code alone works too (as on Zalo).
     created = await admin.send("/invite head QLTM", "Mã mời:")
-    head_code = await invite_code(created.text)
+    head_code = invite_code(created.text)
     await Phone(tg, 6003, "Võ Văn Trưởng").send(head_code.lower(), "trưởng phòng, đơn vị QLTM")
 
 
