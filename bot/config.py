@@ -107,6 +107,14 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "retry_minutes": (int, 30, _positive),
         "max_attempts": (int, 5, _positive),
     },
+    "webhook": {
+        # Public https address of this server, e.g. "https://bot.example.gov.vn";
+        # empty = long polling. Telegram posts to <url>/telegram, Zalo to <url>/zalo.
+        "url": (str, "", lambda v: _url(v) if v else v),
+        "secret": (str, "", None),
+        "host": (str, "127.0.0.1", None),
+        "port": (int, 8080, _positive),
+    },
     "zalo": {
         "token": (str, "", None),
         "api_base_url": (str, "https://bot-api.zaloplatforms.com/bot", _url),
@@ -118,9 +126,10 @@ ENVIRONMENT = {
     "FIELDBOT_DATABASE_URL": ("database", "url"),
     "FIELDBOT_TELEGRAM_TOKEN": ("telegram", "token"),
     "FIELDBOT_ZALO_TOKEN": ("zalo", "token"),
+    "FIELDBOT_WEBHOOK_SECRET": ("webhook", "secret"),
 }
 
-SECRET_KEYS = {("telegram", "token"), ("zalo", "token")}
+SECRET_KEYS = {("telegram", "token"), ("zalo", "token"), ("webhook", "secret")}
 
 
 @dataclass(frozen=True)

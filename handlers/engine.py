@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import reports
@@ -73,11 +74,19 @@ class Engine:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         photo_path = await self._fetch_photo_if_expected(inbound)
         async with self._writer, self.db.session() as session:
-            if inbound.update_key and not await runs.claim_inbound(
-                session, inbound.channel, inbound.update_key
-            ):
-                return []
             person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
+            if person is not None and not self.db.is_sqlite:
+                # Several workers behind one webhook: one person's turns never overlap,
+                # so each answer lands on the question that was current when it came.
+                await people.lock_person(session, person.id)
+            try:
+                if inbound.update_key and not await runs.claim_inbound(
+                    session, inbound.channel, inbound.update_key
+                ):
+                    return []
+            except IntegrityError:  # the same update, claimed by another worker just now
+                await session.rollback()
+                return []
             turn = Turn(self, session, inbound, person, photo_path)
             replies = await turn.dispatch()
             if turn.person is not None:

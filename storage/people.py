@@ -31,6 +31,11 @@ async def find_by_account(
     return (await session.exec(statement)).first()
 
 
+async def lock_person(session: AsyncSession, person_id: int) -> None:
+    """Holds the person's row until the transaction ends (PostgreSQL: SELECT FOR UPDATE)."""
+    await session.exec(select(Person.id).where(Person.id == person_id).with_for_update())
+
+
 async def accounts_of(session: AsyncSession, person_id: int) -> list[ChannelAccount]:
     statement = select(ChannelAccount).where(ChannelAccount.person_id == person_id)
     return list((await session.exec(statement)).all())

@@ -243,11 +243,15 @@ class TelegramChannel:
 
     # --- running ------------------------------------------------------------------
 
-    async def start(self, poll_timeout: int = 30) -> None:
+    async def start(self, poll_timeout: int = 30, polling: bool = True) -> None:
+        """Without polling, updates come from the webhook server (bot/webhook.py),
+        which puts them on the Application's update queue."""
         await self.application.initialize()
         # Application.post_init only runs under run_polling/run_webhook, not here.
         await self._post_init(self.application)
         await self.application.start()
+        if not polling:
+            return
         await self.application.updater.start_polling(
             poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,
             allowed_updates=["message", "callback_query"],
