@@ -6,6 +6,7 @@ from bot.config import Config
 from handlers.checklist import ChecklistRegistry
 from handlers.engine import Engine, EngineSettings
 from storage.db import Database
+from storage.kpis import Targets
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -15,6 +16,7 @@ def engine_settings(config: Config) -> EngineSettings:
         default_language=config.language,
         invite_valid_days=config.get("bot", "invite_valid_days"),
         duplicate_period=config.get("bot", "duplicate_check_period"),
+        targets=Targets.from_config(config.values["targets"]),
     )
 
 

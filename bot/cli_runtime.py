@@ -225,8 +225,10 @@ def _year(args: argparse.Namespace, config: Config) -> int:
 
 def _report_settings(config: Config):
     from handlers.reports import ReportSettings
+    from storage.kpis import Targets
 
-    return ReportSettings(timezone=config.timezone)
+    return ReportSettings(timezone=config.timezone,
+                          targets=Targets.from_config(config.values["targets"]))
 
 
 def cmd_summary(args: argparse.Namespace, config: Config) -> int:

@@ -79,6 +79,20 @@ def _positive(value: int) -> int:
     return value
 
 
+def _targets(percent: bool):
+    def check(value: str) -> str:
+        from storage.kpis import parse_targets
+
+        try:
+            parse_targets(value, percent)
+        except ValueError:
+            example = '"70%@2025, 100%@2030"' if percent else '"1-2@2025"'
+            raise ValueError(f"a list of targets such as {example}") from None
+        return value
+
+    return check
+
+
 # section -> key -> (python type, default, optional validator)
 SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
     "database": {
@@ -114,6 +128,14 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "secret": (str, "", None),
         "host": (str, "127.0.0.1", None),
         "port": (int, 8080, _positive),
+    },
+    # The plan's targets (Decision 889/QĐ-TTg): VALUE@YEAR, several separated by commas.
+    "targets": {
+        "start_year": (int, 2021, _positive),
+        "k1": (str, "70%@2025, 100%@2030", _targets(percent=True)),
+        "k2": (str, "1-2@2025", _targets(percent=False)),
+        "k3": (str, "85%@2025, 100%@2030", _targets(percent=True)),
+        "k4": (str, "0@2030", _targets(percent=False)),
     },
     "zalo": {
         "token": (str, "", None),

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from handlers.messages import Choice, Inbound, Reply
 from handlers.question_types import QUESTION_TYPES, AnswerContext, InvalidAnswer, Value
 from storage import people, reminders, runs, sites
 from storage.db import Database
+from storage.kpis import Targets
 from storage.models import Answer, ChecklistRun, Deadline, Person, Site, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class EngineSettings:
     duplicate_period: str = "month"
     # For invite deep links: t.me/<bot_username>?start=<code>
     bot_username: str | None = None
+    targets: Targets = field(default_factory=Targets)
 
 
 class Engine:
@@ -60,6 +62,7 @@ class Engine:
         self.report_settings = reports.ReportSettings(
             timezone=settings.timezone,
             out_dir=settings.media_dir / "reports",
+            targets=settings.targets,
             checklists=checklists,
         )
         # SQLite has one writer at a time and every turn writes (the update's receipt).

@@ -256,3 +256,32 @@ def test_set_up_logging_never_writes_the_token(capsys):
     assert "it broke" in err and "ValueError" in err
     assert TOKEN not in err
     assert "HTTP Request" not in err
+
+
+def test_targets_come_from_the_file_and_reach_the_engine(tmp_path):
+    from bot.app import engine_settings
+
+    config = load_config(write(tmp_path, '[targets]\nk1 = "80%@2025, 100%@2028"\nk4 = ""\n'))
+    targets = engine_settings(config).targets
+    assert [(t.year, t.value) for t in targets.k1] == [(2025, 0.8), (2028, 1.0)]
+    assert targets.k4 == ()
+    assert [(t.year, t.value) for t in targets.k3] == [(2025, 0.85), (2030, 1.0)]
+
+
+def test_a_target_that_cannot_be_read_names_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[targets\] k3 must be a list of targets"):
+        load_config(write(tmp_path, '[targets]\nk3 = "most of them"\n'))
+
+
+def test_the_example_configuration_is_valid_and_documents_every_key():
+    from pathlib import Path
+
+    from bot.config import SCHEMA
+
+    example = Path(__file__).parent.parent / "config.example.toml"
+    load_config(example)
+    text = example.read_text(encoding="utf-8")
+    for section, keys in SCHEMA.items():
+        assert f"[{section}]" in text
+        for key in keys:
+            assert f"\n{key} =" in text, f"[{section}] {key} is not documented"

@@ -3,7 +3,8 @@
     python -m tests.bench.run_all [--quick]
 
 Runs tests.bench.bench_checklists (issue 3: inspectors vs an echo bot) and
-tests.bench.bench_reminders (issue 4: one tick to 1,000 heads) with their defaults,
+tests.bench.bench_reminders (issue 4: one tick to 1,000 heads) and
+tests.bench.bench_summary (issue 5: indicators over 10,000 sites) with their defaults,
 which mirror production settings. Exits non-zero when either reports errors or losses
 (a missed speed goal is printed, not an error).
 """
@@ -14,7 +15,7 @@ import argparse
 import sys
 import time
 
-from tests.bench import bench_checklists, bench_reminders
+from tests.bench import bench_checklists, bench_reminders, bench_summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["--quick"] if args.quick else []
     began = time.perf_counter()
     results = {}
-    for name, module in (("checklists", bench_checklists), ("reminders", bench_reminders)):
+    benchmarks = (("checklists", bench_checklists), ("reminders", bench_reminders),
+                  ("summary", bench_summary))
+    for name, module in benchmarks:
         print(f"=== {name} ===", flush=True)
         results[name] = module.main(extra)
         print(flush=True)

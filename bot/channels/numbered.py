@@ -1,0 +1,43 @@
+"""Replies for channels without buttons (the terminal, Zalo): choices as a numbered list.
+
+The engine maps a typed digit to the n-th offered choice itself, except when the
+reply expects a number (then the digits are the answer and the choices are only
+examples, shown as "[0]  [25] ...").
+"""
+
+from __future__ import annotations
+
+from handlers.catalog import t
+from handlers.messages import Reply
+
+
+def render_numbered(reply: Reply, language: str, indent: str = "") -> str:
+    """The reply's text, then its choices and a hint on how to answer."""
+    lines = [reply.text] if reply.text else []
+    if reply.choices and reply.expects_number:
+        lines.append(indent + "  ".join(f"[{choice.label}]" for choice in reply.choices))
+        lines.append(t(language, "terminal_type_number"))
+    elif reply.choices:
+        lines += [f"{indent}{number}. {choice.label}"
+                  for number, choice in enumerate(reply.choices, 1)]
+        lines.append(t(language, "terminal_choose"))
+    return "\n".join(lines)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most ``limit`` characters, cut at a line break where possible,
+    else at a space, and only inside a word when a word is longer than a part."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        head = text[:cut].rstrip()
+        if head:
+            parts.append(head)
+        text = text[cut:].lstrip("\n ")
+    if text.strip() or not parts:
+        parts.append(text)
+    return parts
