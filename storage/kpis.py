@@ -10,24 +10,32 @@ Rules (domain.md, "Indicators and targets"):
 * A year is the calendar year in Asia/Ho_Chi_Minh (configurable), converted to UTC
   bounds: [1 Jan Y 00:00 local, 1 Jan Y+1 00:00 local).
 * Per-site indicators (K3, K4, K5, coverage) use the latest submitted check of a
-  site in the year: ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY submitted_at
-  DESC, id DESC) = 1, which SQLite (3.25+) and PostgreSQL both run.
+  site in the year (by submitted_at, then id): the equivalent of ROW_NUMBER() OVER
+  (PARTITION BY site_id ORDER BY submitted_at DESC, id DESC) = 1, written as one
+  correlated "ORDER BY ... LIMIT 1" per site (see ``latest_runs_query``).
 * K1 and K2 are cumulative: every submitted run from 1 January of the programme's
-  start year (2021) to the end of the year asked for.
+  start year (2021) to the end of the year asked for. K2 counts the latest run per
+  (cluster, enterprise) with ROW_NUMBER(); enterprise names are compared trimmed
+  and lower-cased (SQL lower(): on SQLite only A–Z are folded).
 * A department filter keeps the runs submitted by that department's people
   (denominators stay all operating sites); a commune or old-district filter keeps
   the sites there. Energy-efficiency and trade-promotion runs (K6, K7) have no
   site, so with a place filter they are not attributable and come back as None.
 
-The whole summary is a handful of queries (see ``compute_kpis``), so it stays fast
-with tens of thousands of sites and hundreds of thousands of checks.
+The whole summary is six queries on the runs (see ``compute_kpis``). They are written so
+that each does index lookups per site or per run whatever the planner's statistics
+(correlated scalar subqueries, which PostgreSQL never turns into joins, and
+MATERIALIZED CTEs), and they stay well under half a second with 10,000 sites and
+200,000 checks (tests/bench/bench_summary.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -35,6 +43,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,6 +75,9 @@ _answer = Answer.__table__
 _site = Site.__table__
 _person = Person.__table__
 _confirmation = ReportConfirmation.__table__
+
+# "WITH x AS MATERIALIZED (...)" is understood from SQLite 3.35 (aiosqlite uses this library).
+_SQLITE_MATERIALIZED = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 # Bound parameters per IN (...) stay far below SQLite's and asyncpg's limits.
 _IDS_PER_QUERY = 500
@@ -134,21 +146,37 @@ def _site_conditions(scope: Scope, kinds: Sequence[str] | None = None) -> list[A
     return conditions
 
 
-def _department_condition(scope: Scope) -> list[Any]:
+def _run_site_matches(scope: Scope, kinds: Sequence[str] | None = None,
+                      operating_only: bool = True) -> Any:
+    """The run's site is operating (of these kinds, in the scope's place), as a
+    correlated scalar subquery: PostgreSQL never flattens it into a join, so it stays
+    one primary-key lookup per run whatever the planner's statistics say."""
+    conditions = _site_conditions(scope, kinds) if operating_only else _place_conditions(scope)
+    return (
+        sa.select(sa.literal(1))
+        .where(_site.c.id == _run.c.site_id, *conditions)
+        .limit(1)
+        .scalar_subquery()
+        .is_not(None)
+    )
+
+
+def _department_condition(scope: Scope, run=_run) -> list[Any]:
     if not scope.department:
         return []
     members = sa.select(_person.c.id).where(_person.c.department_code == scope.department)
-    return [_run.c.person_id.in_(members)]
+    return [run.c.person_id.in_(members)]
 
 
-def _submitted(checklist_id: str | None, since: datetime, until: datetime) -> list[Any]:
+def _submitted(checklist_id: str | None, since: datetime, until: datetime,
+               run=_run) -> list[Any]:
     conditions = [
-        _run.c.status == "submitted",
-        _run.c.submitted_at >= since,
-        _run.c.submitted_at < until,
+        run.c.status == "submitted",
+        run.c.submitted_at >= since,
+        run.c.submitted_at < until,
     ]
     if checklist_id is not None:
-        conditions.insert(0, _run.c.checklist_id == checklist_id)
+        conditions.insert(0, run.c.checklist_id == checklist_id)
     return conditions
 
 
@@ -235,12 +263,13 @@ async def _denominators(session: AsyncSession, scope: Scope) -> dict[str, int]:
 
 
 async def _scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """K1's numerator, K6, K7 and the number of checks: one SELECT of scalar subqueries."""
+    """K1's numerator and the number of checks: one SELECT of two scalar subqueries."""
     department = _department_condition(scope)
     aware = _answer.alias("aware")
-    # Per operating cluster, is there one qualifying run? (An EXISTS per cluster
-    # stops at the first one found: cheaper than joining every run since 2021.)
-    reached = sa.exists(
+    # Per operating cluster: is there one qualifying run? A correlated "LIMIT 1"
+    # subquery (never turned into a join) reads the cluster's runs through
+    # ix_run_site_status_submitted and stops at the first one found.
+    reached = (
         sa.select(sa.literal(1))
         .select_from(_run.join(aware, _answer_join(aware, "aware")))
         .where(
@@ -249,20 +278,23 @@ async def _scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             aware.c.value_text == "yes",
             *department,
         )
+        .limit(1)
+        .scalar_subquery()
     )
     k1 = (
         sa.select(sa.func.count())
         .select_from(_site)
-        .where(*_site_conditions(scope, [CLUSTER_KIND]), reached)
+        .where(*_site_conditions(scope, [CLUSTER_KIND]), reached.is_not(None))
         .scalar_subquery()
     )
     if scope.has_place:
         checks = (
             sa.select(sa.func.count())
-            .select_from(_run.join(_site, _site.c.id == _run.c.site_id))
+            .select_from(_run)
             .where(
                 *_submitted(None, scope.start, scope.end),
-                *_place_conditions(scope),  # any site status: a check is a check
+                # any site status: a check is a check
+                _run_site_matches(scope, operating_only=False),
                 *department,
             )
             .scalar_subquery()
@@ -275,32 +307,51 @@ async def _scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .scalar_subquery()
         )
     columns = [k1.label("k1"), checks.label("checks")]
-    if not scope.has_place:
-
-        def answer_sum(checklist_id: str, question_id: str, label: str):
-            value = _answer.alias(f"a_{label}")
-            return (
-                sa.select(sa.func.coalesce(sa.func.sum(value.c.value_number), 0))
-                .select_from(_run.join(value, _answer_join(value, question_id)))
-                .where(*_submitted(checklist_id, scope.start, scope.end), *department)
-                .scalar_subquery()
-                .label(label)
-            )
-
-        events = (
-            sa.select(sa.func.count())
-            .select_from(_run)
-            .where(*_submitted(TRADE_PROMOTION, scope.start, scope.end), *department)
-            .scalar_subquery()
-        )
-        columns += [
-            answer_sum(ENERGY_EFFICIENCY, "facilities_reached", "k6"),
-            events.label("k7_events"),
-            answer_sum(TRADE_PROMOTION, "eco_products", "k7_products"),
-            answer_sum(TRADE_PROMOTION, "suppliers", "k7_suppliers"),
-        ]
     row = (await session.exec(sa.select(*columns))).one()
     return dict(row._mapping)
+
+
+def _materialized(cte):
+    """A CTE computed once, never inlined: its correlated subqueries then run once per
+    row instead of once per use (PostgreSQL 12+; SQLite 3.35+, older ones decide)."""
+    cte = cte.prefix_with("MATERIALIZED", dialect="postgresql")
+    if _SQLITE_MATERIALIZED:
+        cte = cte.prefix_with("MATERIALIZED", dialect="sqlite")
+    return cte
+
+
+def _answer_value(question_id: str, column: str, run_id: Any = None) -> Any:
+    """One answer of a run as a correlated scalar subquery (an index lookup on
+    answer (run_id, question_id) per row, whatever the planner's statistics)."""
+    return (
+        sa.select(_answer.c[column])
+        .where(
+            _answer.c.run_id == (run_id if run_id is not None else _run.c.id),
+            _answer.c.question_id == question_id,
+        )
+        .scalar_subquery()
+    )
+
+
+async def _activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """K6 and K7: one pass over the year's energy-efficiency and trade-promotion runs."""
+    energy = _run.c.checklist_id == ENERGY_EFFICIENCY
+    trade = _run.c.checklist_id == TRADE_PROMOTION
+
+    def total(condition, value):
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+    statement = sa.select(
+        total(energy, _answer_value("facilities_reached", "value_number")).label("k6"),
+        total(trade, 1).label("k7_events"),
+        total(trade, _answer_value("eco_products", "value_number")).label("k7_products"),
+        total(trade, _answer_value("suppliers", "value_number")).label("k7_suppliers"),
+    ).where(
+        _run.c.checklist_id.in_([ENERGY_EFFICIENCY, TRADE_PROMOTION]),
+        *_submitted(None, scope.start, scope.end),
+        *_department_condition(scope),
+    )
+    return dict((await session.exec(statement)).one()._mapping)
 
 
 def latest_runs_query(
@@ -309,112 +360,133 @@ def latest_runs_query(
     kinds: Sequence[str],
     since: datetime,
     until: datetime,
-    extra: Iterable[Any] = (),
+    require: tuple[str, str] | None = None,
 ):
-    """(run id, site id) of the latest submitted run per operating site: a subquery.
+    """A CTE "latest" (site_id, run_id): per operating site of these kinds, its latest
+    submitted run in [since, until), run_id NULL when there is none; with ``require``
+    (question id, answer) only runs with that answer count.
 
     Equivalent to ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY submitted_at DESC,
-    id DESC) = 1, written as one correlated "ORDER BY ... LIMIT 1" per site: it reads
-    a few index entries per site (ix_run_site_status_submitted) instead of ranking
-    every run of the year, so it grows with the sites, not with the checks.
+    id DESC) = 1, written per site as two correlated lookups on
+    ix_run_site_status_submitted: the latest submitted_at (ORDER BY ... DESC LIMIT 1
+    stops at the first entry), then the highest id at that moment (the tie-break).
+    It reads a couple of index entries per site instead of ranking every run of the
+    year, so it grows with the sites, not with the checks. Materialized, so it runs
+    once per site, not once per use.
     """
-    latest_id = (
-        sa.select(_run.c.id)
-        .where(
-            _run.c.site_id == _site.c.id,
-            *_submitted(checklist_id, since, until),
-            *_department_condition(scope),
-            *extra,
-        )
-        .order_by(_run.c.submitted_at.desc(), _run.c.id.desc())
+
+    def conditions(run, ranged: bool = True) -> list[Any]:
+        found = [run.c.site_id == _site.c.id, run.c.status == "submitted"]
+        if ranged:
+            found += [run.c.submitted_at >= since, run.c.submitted_at < until]
+        found += [run.c.checklist_id == checklist_id, *_department_condition(scope, run)]
+        if require is not None:
+            answer = _answer.alias()
+            found.append(
+                sa.exists(
+                    sa.select(sa.literal(1)).where(
+                        answer.c.run_id == run.c.id,
+                        answer.c.question_id == require[0],
+                        answer.c.value_text == require[1],
+                    )
+                )
+            )
+        return found
+
+    newest = _run.alias("newest")
+    latest_at = (
+        sa.select(newest.c.submitted_at)
+        .where(*conditions(newest))
+        .order_by(newest.c.submitted_at.desc())
         .limit(1)
+        .correlate(_site)  # two levels up: the site row of the outer query
         .scalar_subquery()
     )
-    picked = (
+    latest_id = (
+        sa.select(sa.func.max(_run.c.id))
+        # the moment found is in range: an equality lets the index find it directly
+        .where(*conditions(_run, ranged=False), _run.c.submitted_at == latest_at)
+        .scalar_subquery()
+    )
+    return _materialized(
         sa.select(_site.c.id.label("site_id"), latest_id.label("run_id"))
         .where(*_site_conditions(scope, kinds))
-        .subquery("picked")
-    )
-    return (
-        sa.select(picked.c.run_id, picked.c.site_id)
-        .where(picked.c.run_id.is_not(None))
-        .subquery("latest")
+        .cte("latest")
     )
 
 
 async def _retail(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """K3, K4, K5 and coverage from the latest supermarket check per site in the year."""
     latest = latest_runs_query(scope, SUPERMARKET, RETAIL_KINDS, scope.start, scope.end)
-    answers = {
-        name: _answer.alias(f"a_{name}")
-        for name in ("packaging_replaced", "nonbio_bags", "eco_label", "eco_label_count")
-    }
-    joined = latest
-    for name, alias in answers.items():
-        joined = joined.outerjoin(
-            alias, sa.and_(alias.c.run_id == latest.c.run_id, alias.c.question_id == name)
+    answers = _materialized(
+        sa.select(
+            latest.c.run_id,
+            _answer_value("packaging_replaced", "value_text", latest.c.run_id).label("packaging"),
+            _answer_value("nonbio_bags", "value_text", latest.c.run_id).label("bags"),
+            _answer_value("eco_label", "value_text", latest.c.run_id).label("eco"),
         )
+        .where(latest.c.run_id.is_not(None))
+        .cte("latest_answers")
+    )
 
     def count_if(condition):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    eco = answers["eco_label"].c.value_text == "yes"
+    eco = answers.c.eco == "yes"
+    # The number of codes is looked up only where the eco label is on sale.
+    codes = _answer_value("eco_label_count", "value_number", answers.c.run_id)
     statement = sa.select(
         sa.func.count().label("checked"),
-        count_if(answers["packaging_replaced"].c.value_text == "full").label("k3"),
-        count_if(answers["nonbio_bags"].c.value_text == "yes").label("k4"),
+        count_if(answers.c.packaging == "full").label("k3"),
+        count_if(answers.c.bags == "yes").label("k4"),
         count_if(eco).label("k5_sites"),
-        sa.func.coalesce(
-            sa.func.sum(
-                sa.case((eco, answers["eco_label_count"].c.value_number), else_=0)
-            ),
-            0,
-        ).label("k5_codes"),
-    ).select_from(joined)
+        sa.func.coalesce(sa.func.sum(sa.case((eco, codes), else_=0)), 0).label("k5_codes"),
+    ).select_from(answers)
     return dict((await session.exec(statement)).one()._mapping)
 
 
 async def _models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
     """K2: the latest run per (cluster, enterprise) since the programme's start, by
-    ROW_NUMBER() over the runs and their enterprise answer; the stage is read for
-    the latest runs only."""
-    enterprise = _answer.alias("enterprise")
-    stage = _answer.alias("stage")
-    enterprise_key = sa.func.lower(sa.func.trim(sa.func.coalesce(enterprise.c.value_text, "")))
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(_run.c.site_id, enterprise_key),
-            order_by=(_run.c.submitted_at.desc(), _run.c.id.desc()),
-        )
-        .label("rank")
+    ROW_NUMBER() over the runs. Ranking is within a site, so whether the site is an
+    operating cluster is checked after ranking, on the latest runs only."""
+    enterprise = sa.func.lower(
+        sa.func.trim(sa.func.coalesce(_answer_value("enterprise", "value_text"), ""))
     )
-    ranked = (
-        sa.select(_run.c.id.label("run_id"), rank)
-        .select_from(
-            _run.join(_site, _site.c.id == _run.c.site_id).outerjoin(
-                enterprise, _answer_join(enterprise, "enterprise")
-            )
+    runs = _materialized(
+        sa.select(
+            _run.c.id.label("run_id"),
+            _run.c.site_id.label("site_id"),
+            _run.c.submitted_at.label("submitted_at"),
+            enterprise.label("enterprise"),
+            _answer_value("stage", "value_text").label("stage"),
         )
         .where(
             *_submitted(CLEANER_PRODUCTION, scope.programme_start, scope.end),
-            *_site_conditions(scope, [CLUSTER_KIND]),
             *_department_condition(scope),
         )
-        .subquery("ranked_models")
+        .cte("model_runs")
+    )
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(runs.c.site_id, runs.c.enterprise),
+            order_by=(runs.c.submitted_at.desc(), runs.c.run_id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = sa.select(runs.c.site_id, runs.c.stage, rank).subquery("ranked_models")
+    site_ok = (
+        sa.select(sa.literal(1))
+        .where(_site.c.id == ranked.c.site_id, *_site_conditions(scope, [CLUSTER_KIND]))
+        .limit(1)
+        .scalar_subquery()
     )
 
     def count_stage(value: str):
-        return sa.func.coalesce(sa.func.sum(sa.case((stage.c.value_text == value, 1), else_=0)), 0)
+        return sa.func.coalesce(sa.func.sum(sa.case((ranked.c.stage == value, 1), else_=0)), 0)
 
-    statement = (
-        sa.select(count_stage("applied"), count_stage("building"))
-        .select_from(
-            ranked.join(
-                stage, sa.and_(stage.c.run_id == ranked.c.run_id, stage.c.question_id == "stage")
-            )
-        )
-        .where(ranked.c.rank == 1)
+    statement = sa.select(count_stage("applied"), count_stage("building")).where(
+        ranked.c.rank == 1, site_ok.is_not(None)
     )
     applied, building = (await session.exec(statement)).one()
     return _int(applied), _int(building)
@@ -422,15 +494,20 @@ async def _models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
 
 async def _never_checked(session: AsyncSession, scope: Scope) -> tuple[SiteRef, ...]:
     """Operating sites with no submitted run of any checklist up to the year's end."""
-    checked = sa.select(sa.literal(1)).where(
-        _run.c.site_id == _site.c.id,
-        _run.c.status == "submitted",
-        _run.c.submitted_at < scope.end,
-        *_department_condition(scope),
+    checked = (
+        sa.select(sa.literal(1))
+        .where(
+            _run.c.site_id == _site.c.id,
+            _run.c.status == "submitted",
+            _run.c.submitted_at < scope.end,
+            *_department_condition(scope),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     statement = (
         sa.select(_site.c.code, _site.c.name, _site.c.kind, _site.c.commune)
-        .where(*_site_conditions(scope), ~sa.exists(checked))
+        .where(*_site_conditions(scope), checked.is_(None))
         .order_by(_site.c.kind, _site.c.code)
     )
     return tuple(SiteRef(*row) for row in (await session.exec(statement)).all())
@@ -494,6 +571,29 @@ async def report_statuses(session: AsyncSession, scope: Scope) -> tuple[ReportSt
     return tuple(statuses)
 
 
+async def _jit_off(session: AsyncSession) -> None:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Short index-driven queries whose estimated cost (correlated subqueries)
+        # crosses jit_above_cost: compiling them would take longer than running
+        # them. For this transaction only.
+        await session.exec(sa.text("SET LOCAL jit = off"))
+
+
+def _can_fan_out(session: AsyncSession) -> bool:
+    """Other connections see the same data: a file or server database behind an engine
+    (not one connection, not an in-memory SQLite database)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        return False
+    return bind.dialect.name != "sqlite" or bind.url.database not in (None, "", ":memory:")
+
+
+async def _on_own_connection(engine: AsyncEngine, query, scope: Scope):
+    async with AsyncSession(engine, expire_on_commit=False) as own:
+        await _jit_off(own)
+        return await query(own, scope)
+
+
 async def compute_kpis(
     session: AsyncSession,
     year: int,
@@ -503,8 +603,15 @@ async def compute_kpis(
     old_district: str | None = None,
     timezone: ZoneInfo = LOCAL_TZ,
     start_year: int = 2021,
+    concurrent: bool = True,
 ) -> Kpis:
-    """Every indicator for a year; about eight small queries."""
+    """Every indicator for a year: six read-only queries for the figures and three on
+    the small deadline, confirmation and department tables.
+
+    With ``concurrent`` (the default) the queries run at the same time, each on its
+    own pooled connection of the session's engine (they only read committed data);
+    otherwise, or when the session cannot fan out, one after another on ``session``.
+    """
     scope = Scope(
         year=year,
         department=department or None,
@@ -513,12 +620,19 @@ async def compute_kpis(
         timezone=timezone,
         start_year=start_year,
     )
-    denominators = await _denominators(session, scope)
-    scalars = await _scalars(session, scope)
-    retail = await _retail(session, scope)
-    applied, building = await _models(session, scope)
-    never = await _never_checked(session, scope)
-    reports = await report_statuses(session, scope)
+    queries = [_denominators, _scalars, _retail, _models, _never_checked, report_statuses]
+    if not scope.has_place:
+        queries.append(_activities)
+    if concurrent and _can_fan_out(session):
+        results = await asyncio.gather(
+            *(_on_own_connection(session.bind, query, scope) for query in queries)
+        )
+    else:
+        await _jit_off(session)
+        results = [await query(session, scope) for query in queries]
+    denominators, scalars, retail, (applied, building), never, reports = results[:6]
+    if not scope.has_place:
+        scalars = {**scalars, **results[6]}
     clusters = denominators.get(CLUSTER_KIND, 0)
     shops = sum(denominators.get(kind, 0) for kind in RETAIL_KINDS)
     place = scope.has_place
@@ -637,20 +751,8 @@ async def latest_checks(
     """The latest submitted run per operating site (in the year, or since the
     programme's start when cumulative), optionally only runs where question
     require[0] was answered require[1]; ordered by site name, with answers."""
-    extra = []
-    if require is not None:
-        match = _answer.alias("required")
-        extra.append(
-            sa.exists(
-                sa.select(sa.literal(1)).where(
-                    match.c.run_id == _run.c.id,
-                    match.c.question_id == require[0],
-                    match.c.value_text == require[1],
-                )
-            )
-        )
     since = scope.programme_start if cumulative else scope.start
-    latest = latest_runs_query(scope, checklist_id, kinds, since, scope.end, extra)
+    latest = latest_runs_query(scope, checklist_id, kinds, since, scope.end, require)
     statement = (
         sa.select(*_CHECK_COLUMNS)
         .select_from(

@@ -358,6 +358,9 @@ async def test_the_indicators_of_a_year_and_the_year_before(db, tmp_path):
     async with db.session() as session:
         k = await compute_kpis(session, 2025)
         before = await compute_kpis(session, 2024)
+        # The same figures one query after another on the session itself.
+        assert await compute_kpis(session, 2025, concurrent=False) == k
+        assert await compute_kpis(session, 2024, concurrent=False) == before
 
     # --- 2025, whole province -----------------------------------------------------
     # K1: operating clusters CCN-1, CCN-2, CCN-3, CCN-4 = 4 (CCN-P is planned).
