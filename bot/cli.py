@@ -409,6 +409,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "reminders": cli_runtime.add_reminders,
     "deadlines": cli_runtime.add_deadlines,
     "reports": cli_runtime.add_reports,
+    "webhook": cli_runtime.add_webhook,
 }
 
 

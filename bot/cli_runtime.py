@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -37,11 +38,14 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.cli import CommandError, run_with_database
     from bot.runner import run_bot
 
-    if not config.telegram_token:
+    if not config.telegram_token and not config.zalo_token:
         raise CommandError(
             "no channel is configured: set FIELDBOT_TELEGRAM_TOKEN (a token from @BotFather) "
-            "or [telegram] token in config.toml; to try the bot without one, run `fieldbot demo`"
+            "and/or FIELDBOT_ZALO_TOKEN (Zalo Bot Platform), or [telegram]/[zalo] token in "
+            "config.toml; to try the bot without one, run `fieldbot demo`"
         )
+    if config.get("webhook", "url"):
+        _check_webhook_secret(config)
     run_with_database(config, lambda database: run_bot(config, database))
     return 0
 
@@ -272,4 +276,76 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
                                      settings=_report_settings(config))
 
     print(f"written {run_with_database(config, work)}")
+    return 0
+
+
+def _check_webhook_secret(config: Config) -> str:
+    import re
+
+    from bot.cli import CommandError
+
+    secret = config.get("webhook", "secret")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", secret):
+        raise CommandError(
+            "[webhook] secret (or FIELDBOT_WEBHOOK_SECRET) must be 8-256 letters, digits, _ or -"
+        )
+    return secret
+
+
+def add_webhook(subcommands: argparse._SubParsersAction) -> None:
+    webhook = subcommands.add_parser("webhook", help="register the webhook with the platforms")
+    actions = webhook.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, helptext in (("set", "register [webhook] url with Telegram and Zalo"),
+                           ("delete", "remove the webhooks (back to long polling)"),
+                           ("info", "show what the platforms have registered")):
+        actions.add_parser(name, help=helptext).set_defaults(handler=cmd_webhook,
+                                                             webhook_action=name)
+
+
+def cmd_webhook(args: argparse.Namespace, config: Config) -> int:
+    """Talks to each platform that has a token: Telegram via python-telegram-bot,
+    Zalo via our client. Tokens never appear in what is printed."""
+    from bot.cli import CommandError
+
+    action = args.webhook_action
+    base = config.get("webhook", "url").rstrip("/")
+    if action == "set":
+        if not base.startswith("https://"):
+            raise CommandError("[webhook] url must be a public https:// address")
+        secret = _check_webhook_secret(config)
+    if not config.telegram_token and not config.zalo_token:
+        raise CommandError("no channel token is configured")
+
+    async def work() -> list[str]:
+        lines = []
+        if config.telegram_token:
+            from telegram import Bot
+
+            telegram = config.values["telegram"]
+            async with Bot(telegram["token"], base_url=telegram["api_base_url"]) as bot:
+                if action == "set":
+                    await bot.set_webhook(f"{base}/telegram", secret_token=secret,
+                                          allowed_updates=["message", "callback_query"])
+                elif action == "delete":
+                    await bot.delete_webhook()
+                info = await bot.get_webhook_info()
+                lines.append(f"telegram: {info.url or '(none)'}, pending "
+                             f"{info.pending_update_count}"
+                             + (f", last error: {info.last_error_message}"
+                                if info.last_error_message else ""))
+        if config.zalo_token:
+            from bot.channels.zalo import ZaloClient
+
+            zalo = config.values["zalo"]
+            async with ZaloClient(zalo["token"], zalo["api_base_url"]) as client:
+                if action == "set":
+                    await client.set_webhook(f"{base}/zalo", secret)
+                elif action == "delete":
+                    await client.delete_webhook()
+                info = await client.get_webhook_info() or {}
+                lines.append(f"zalo: {info.get('url') or '(none)'}")
+        return lines
+
+    for line in asyncio.run(work()):
+        print(line)
     return 0

@@ -181,6 +181,7 @@ class FakeTelegram:
         self.sent: list[SentRecord] = []
         self.failures: list[InjectedFailure] = []
         self.answered_callbacks: list[dict] = []
+        self.webhook: dict = {"url": "", "secret": None}  # what setWebhook registered
         self.files: dict[str, StoredFile] = {}
         self.commands: list[dict] = []
         self.api_base_url = self.file_base_url = ""
@@ -202,7 +203,7 @@ class FakeTelegram:
             for name in (
                 "getMe getUpdates sendMessage editMessageText editMessageReplyMarkup "
                 "answerCallbackQuery sendPhoto sendDocument getFile setMyCommands getMyCommands "
-                "deleteWebhook getWebhookInfo sendChatAction deleteMessage close logOut"
+                "setWebhook deleteWebhook getWebhookInfo sendChatAction deleteMessage close logOut"
             ).split()
         }
 
@@ -763,15 +764,21 @@ class FakeTelegram:
     async def _api_getMyCommands(self, params, files, request):
         return self.commands
 
+    async def _api_setWebhook(self, params, files, request):
+        self.webhook = {"url": params.get("url", ""), "secret": params.get("secret_token")}
+        self._record("setWebhook", params)
+        return True
+
     async def _api_deleteWebhook(self, params, files, request):
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        self.webhook = {"url": "", "secret": None}
         self._record("deleteWebhook", params)
         return True
 
     async def _api_getWebhookInfo(self, params, files, request):
         return {
-            "url": "",
+            "url": self.webhook["url"],
             "has_custom_certificate": False,
             "pending_update_count": len(self.pending_updates),
         }

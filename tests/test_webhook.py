@@ -152,3 +152,27 @@ async def test_one_update_delivered_to_both_workers_at_once_is_applied_once(
         menus = [r for r in tg.messages_to(INSPECTOR) if "Chọn phiếu" in (r.text or "")]
         assert len(menus) == 3  # three updates, each answered once, never twice
     assert await count(db, InboundReceipt) == 3
+
+
+async def test_fieldbot_webhook_set_info_delete_registers_the_address(tg, tmp_path, capsys):
+    from bot.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{tg.token}"\napi_base_url = "{tg.api_base_url}"\n'
+        f'[webhook]\nurl = "https://bot.example.gov.vn/"\nsecret = "{SECRET}"\n',
+        encoding="utf-8",
+    )
+    assert await asyncio.to_thread(main, ["--config", str(config), "webhook", "set"]) == 0
+    assert tg.webhook == {"url": "https://bot.example.gov.vn/telegram", "secret": SECRET}
+    assert await asyncio.to_thread(main, ["--config", str(config), "webhook", "info"]) == 0
+    assert await asyncio.to_thread(main, ["--config", str(config), "webhook", "delete"]) == 0
+    assert tg.webhook["url"] == ""
+    printed = capsys.readouterr()
+    assert "telegram: https://bot.example.gov.vn/telegram" in printed.out
+    assert "telegram: (none)" in printed.out
+    assert tg.token not in printed.out + printed.err
+
+    config.write_text(config.read_text().replace(SECRET, "short"), encoding="utf-8")
+    assert await asyncio.to_thread(main, ["--config", str(config), "webhook", "set"]) == 2
+    assert "secret" in capsys.readouterr().err
