@@ -11,15 +11,18 @@ from handlers.catalog import t
 from handlers.messages import Reply
 
 
-def render_numbered(reply: Reply, language: str, indent: str = "") -> str:
-    """The reply's text, then its choices and a hint on how to answer."""
+def render_numbered(reply: Reply, language: str, indent: str = "", start: int = 1) -> str:
+    """The reply's text, then its choices and a hint on how to answer.
+
+    The engine numbers the choices of all replies of one turn in a row; a channel
+    that sends several replies with choices passes ``start`` to keep in step."""
     lines = [reply.text] if reply.text else []
     if reply.choices and reply.expects_number:
         lines.append(indent + "  ".join(f"[{choice.label}]" for choice in reply.choices))
         lines.append(t(language, "terminal_type_number"))
     elif reply.choices:
         lines += [f"{indent}{number}. {choice.label}"
-                  for number, choice in enumerate(reply.choices, 1)]
+                  for number, choice in enumerate(reply.choices, start)]
         lines.append(t(language, "terminal_choose"))
     return "\n".join(lines)
 

@@ -23,7 +23,8 @@ from bot.logs import hide_tokens
 from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Inbound, PhotoRef, Reply
-from storage import people
+from storage import people, runs
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class ZaloClient:
             last = attempt == self.max_attempts
             try:
                 response = await self.http.post(url, json=params or {}, timeout=timeout)
-            except httpx.TransportError as error:  # time-outs, refused connections...
+            except httpx.RequestError as error:  # time-outs, refused connections...
                 kind = type(error).__name__
                 if last:
                     raise ZaloError(0, f"{method}: {kind} after {attempt} attempts") from None
@@ -346,7 +347,7 @@ class ZaloChannel:
                     language = await self._language_of(sender_id)
                     await self._send_texts(chat_id, [t(language, "error_generic")])
                     return
-                await self.send(chat_id, replies)
+                await self.send(chat_id, replies, remember=False)  # the engine did
             except ZaloError as error:
                 log.warning("reply to Zalo chat %s not delivered: %s", chat_id, error)
             except Exception:
@@ -369,34 +370,49 @@ class ZaloChannel:
 
     # --- outgoing ----------------------------------------------------------------
 
-    async def _language_of(self, external_id: str) -> str:
+    async def _person(self, external_id: str) -> Person | None:
         try:
             async with self.engine.db.session() as session:
-                person = await people.find_by_account(session, CHANNEL, str(external_id))
+                return await people.find_by_account(session, CHANNEL, str(external_id))
         except Exception:  # noqa: BLE001 - a language is not worth failing a send
-            log.warning("could not look up the language of a Zalo user", exc_info=True)
-            person = None
+            log.warning("could not look up a Zalo user", exc_info=True)
+            return None
+
+    async def _language_of(self, external_id: str) -> str:
+        person = await self._person(external_id)
         return person.language if person else self.engine.settings.default_language
 
     def texts_for(self, replies: list[Reply], language: str) -> list[str]:
         """The messages that carry ``replies`` on Zalo, each at most 2,000 characters."""
         texts: list[str] = []
+        number = 1  # the engine numbers the choices of all replies in a row
         for reply in replies:
+            start, number = number, number + len(reply.choices)
             if reply.file is not None:
                 # Zalo cannot send documents: say where to get them instead.
                 texts.append(t(language, "zalo_no_files"))
                 continue
             # A picture would need a public URL for sendPhoto: its text goes alone.
-            rendered = render_numbered(reply, language)
+            rendered = render_numbered(reply, language, start=start)
             if rendered.strip():
                 texts += [p for p in split_text(rendered, ZALO_TEXT_LIMIT) if p.strip()]
         return texts
 
-    async def send(self, chat_id: str, replies: list[Reply], language: str | None = None) -> None:
+    async def send(self, chat_id: str, replies: list[Reply], *, remember: bool = True) -> None:
         """Sends the replies in order; raises ZaloError when one cannot be delivered
-        (so a reminder can fall back to another channel)."""
-        language = language or await self._language_of(str(chat_id))
+        (so a reminder can fall back to another channel).
+
+        Replies that do not come from a turn of the engine (reminders) offer choices
+        too: once delivered, they become what a typed "1" means, as the engine does
+        for its own replies (``remember=False`` for those)."""
+        person = await self._person(str(chat_id))
+        language = person.language if person else self.engine.settings.default_language
         await self._send_texts(str(chat_id), self.texts_for(replies, language))
+        offered = [choice.payload for reply in replies for choice in reply.choices]
+        if remember and offered and person is not None:
+            async with self.engine.db.session() as session:
+                await runs.remember_offered(session, person.id, offered)
+                await session.commit()
 
     async def _send_texts(self, chat_id: str, texts: list[str]) -> None:
         for text in texts:
@@ -428,7 +444,7 @@ class ZaloChannel:
                 raise
             except Exception as error:  # noqa: BLE001 - polling must outlive any failure
                 failures += 1
-                delay = min(0.5 * 2 ** min(failures, 6), 30.0) * (0.75 + random.random() / 2)
+                delay = min(0.5 * 2 ** min(failures - 1, 6), 30.0) * (0.75 + random.random() / 2)
                 log.warning("Zalo getUpdates failed (%s); again in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 continue
