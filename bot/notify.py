@@ -7,7 +7,7 @@ from typing import Protocol
 
 from handlers.messages import Reply
 from handlers.reminders import Unreachable
-from storage import people
+from storage import people, runs
 from storage.db import Database
 from storage.models import Person
 
@@ -38,7 +38,20 @@ class Notifier:
         for account in usable:
             try:
                 await self.channels[account.channel].send(account.external_id, replies)
-                return account.channel
             except Exception as error:  # noqa: BLE001 - try the next channel, then report
                 failure = error
+                continue
+            await self._remember_choices(person, replies)
+            return account.channel
         raise failure
+
+    async def _remember_choices(self, person: Person, replies: list[Reply]) -> None:
+        """A delivered reminder's choices become what a typed "1" means, as the engine
+        does for its own replies, unless a checklist is open: a reminder never takes
+        over the open question (the head can type "Đã nộp báo cáo" instead)."""
+        offered = [choice.payload for reply in replies for choice in reply.choices]
+        if offered:
+            async with self.database.session() as session:
+                if await runs.open_run(session, person.id) is None:
+                    await runs.remember_offered(session, person.id, offered)
+                    await session.commit()

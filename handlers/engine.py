@@ -29,6 +29,7 @@ from storage import people, reminders, runs, sites
 from storage.db import Database
 from storage.kpis import Targets
 from storage.models import Answer, ChecklistRun, Deadline, Person, Site, utcnow
+from storage.textnorm import fold
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +160,24 @@ class Turn:
             return await self._command(text)
         payload = inbound.payload
         if payload is None and text:
-            payload = await self._typed_choice(text)
+            payload = await self._typed_report_done(text) or await self._typed_choice(text)
         if payload is not None:
             return await self._button(payload)
         run = await runs.open_run(self.session, self.person.id)
         if run is None:
             return [Reply(self.t("no_open_run"))] + await self._menu()
         return await self._in_run(run, text)
+
+    async def _typed_report_done(self, text: str) -> str | None:
+        """"Đã nộp báo cáo" typed (where there are no buttons) confirms the report of
+        the newest reminder this person got, whatever checklist is open."""
+        if fold(text) not in {fold(t(language, "button_report_done")) for language in LANGUAGES}:
+            return None
+        pending = await reminders.latest_unconfirmed_reminder(self.session, self.person.id)
+        if pending is None:
+            return None
+        deadline_id, department, year = pending
+        return f"rc:{deadline_id}:{year}:{department}"
 
     async def _typed_choice(self, text: str) -> str | None:
         """'2' on a channel without buttons means the second offered choice,

@@ -66,6 +66,29 @@ async def confirmed_departments(session: AsyncSession, deadline_id: int, year: i
     return set((await session.exec(statement)).all())
 
 
+async def latest_unconfirmed_reminder(
+    session: AsyncSession, person_id: int
+) -> tuple[int, str, int] | None:
+    """(deadline id, department, year) of the newest reminder sent to this person
+    whose report is not confirmed yet: what a typed "Đã nộp báo cáo" refers to."""
+    confirmed = select(ReportConfirmation.id).where(
+        ReportConfirmation.deadline_id == ReminderDelivery.deadline_id,
+        ReportConfirmation.department_code == ReminderDelivery.department_code,
+        ReportConfirmation.year == ReminderDelivery.year,
+    )
+    statement = (
+        select(ReminderDelivery.deadline_id, ReminderDelivery.department_code,
+               ReminderDelivery.year)
+        .where(ReminderDelivery.recipient_id == person_id,
+               ReminderDelivery.kind == "reminder",
+               ReminderDelivery.status == "sent",
+               ~confirmed.exists())
+        .order_by(col(ReminderDelivery.sent_at).desc())
+    )
+    row = (await session.exec(statement)).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
 async def confirm_report(
     session: AsyncSession, deadline_id: int, department_code: str, year: int, person_id: int
 ) -> tuple[ReportConfirmation, bool]:

@@ -373,11 +373,11 @@ async def test_webhook_methods(zalo):
         assert "wrong-token" not in repr(client) and zalo.token not in repr(client)
 
 
-async def test_a_reminder_s_numbered_choice_means_what_the_reminder_showed(
+async def test_a_reminder_never_takes_over_the_open_question_on_zalo(
     zalo, sqlite_db, sqlite_target, tmp_path
 ):
-    """A reminder is sent outside a conversation turn; "1" afterwards must confirm the
-    report, not answer the question that was open before it arrived."""
+    """A head with a checklist open gets a reminder: "1" still answers her question,
+    typing "đã nộp báo cáo" confirms the report; with nothing open, "1" confirms."""
     from datetime import date, datetime, time
     from zoneinfo import ZoneInfo
 
@@ -386,10 +386,12 @@ async def test_a_reminder_s_numbered_choice_means_what_the_reminder_showed(
     from handlers.reminders import Reminders, ReminderSettings
 
     await seed(sqlite_db)
-    head = new_id()
+    head, other_head = new_id(), new_id()
     async with sqlite_db.session() as session:
         await people.add_person(session, name="Võ Trưởng Phòng", role="head",
                                 department_code="QLTM", accounts={"zalo": head})
+        await people.add_person(session, name="Lê Trưởng Phòng", role="head",
+                                department_code="QLCN", accounts={"zalo": other_head})
         await session.commit()
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
     reminders = Reminders(sqlite_db, ChecklistRegistry.load(),
@@ -397,11 +399,16 @@ async def test_a_reminder_s_numbered_choice_means_what_the_reminder_showed(
                                            tick_time=time(8, 0)))
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media") as channel:
         phone = ZaloPhone(zalo, head)
-        await open_supermarket_check(phone)  # "1" would now mean "Có"
+        await open_supermarket_check(phone)  # "1" now means "Có"
         await reminders.tick(datetime.combine(date(2026, 12, 3), time(8, 0), tzinfo=zone),
                              Notifier(sqlite_db, {"zalo": channel}))
         reminder = await phone.expect("còn 7 ngày")
         assert reminder.numbered == {1: t("vi", "button_report_done")}
-        await phone.send("1", "Đã ghi nhận: QLTM")
+        await phone.send("1", "Câu 2/10")
+        await phone.send("Da nop bao cao", "Đã ghi nhận: QLTM")
+
+        other = ZaloPhone(zalo, other_head)
+        await other.expect("còn 7 ngày")
+        await other.send("1", "Đã ghi nhận: QLCN")
     _run, answers = await answers_of_last_run(sqlite_db, status="draft")
-    assert answers == {}
+    assert answers["nonbio_bags"].value_text == "yes"

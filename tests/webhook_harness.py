@@ -1,4 +1,4 @@
-"""A webhook worker (uvicorn on a loopback port) in front of the real Application."""
+"""Webhook workers (uvicorn on a loopback port) in front of the real channels."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.app import build_engine
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel, ZaloClient
 from bot.webhook import WebhookServer, serve
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram
@@ -24,28 +25,55 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def webhook_worker(tg: FakeTelegram, database_url: str, media_dir: Path, zalo=None):
-    """Yields (base url, WebhookServer); Telegram replies go to the fake server."""
-    config = bot_config(tg, database_url, media_dir)
-    database = Database(database_url)
-    channel = TelegramChannel(config, build_engine(config, database))
-    await channel.start(polling=False)
-    server = WebhookServer(database, SECRET, telegram=channel, zalo=zalo)
+async def serving(server: WebhookServer):
+    """Runs the ASGI app under uvicorn until exit; yields its base URL."""
     port = free_port()
     stop = asyncio.Event()
-    serving = asyncio.create_task(serve(server, "127.0.0.1", port, stop))
-    base = f"http://127.0.0.1:{port}"
+    task = asyncio.create_task(serve(server, "127.0.0.1", port, stop))
     try:
-        for _ in range(100):  # wait until uvicorn listens
+        for _ in range(100):  # until uvicorn listens
             try:
                 _reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.close()
                 break
             except OSError:
                 await asyncio.sleep(0.05)
-        yield base, server
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
-        await serving
+        await task
+
+
+@asynccontextmanager
+async def webhook_worker(tg: FakeTelegram, database_url: str, media_dir: Path):
+    """A Telegram webhook worker; yields (base url, WebhookServer)."""
+    config = bot_config(tg, database_url, media_dir)
+    database = Database(database_url)
+    channel = TelegramChannel(config, build_engine(config, database))
+    await channel.start(polling=False)
+    server = WebhookServer(database, SECRET, telegram=channel)
+    try:
+        async with serving(server) as base:
+            yield base, server
+    finally:
         await channel.stop()
+        await database.dispose()
+
+
+@asynccontextmanager
+async def zalo_webhook_worker(zalo, database_url: str, media_dir: Path):
+    """A Zalo webhook worker (no polling); yields (base url, WebhookServer)."""
+    from tests.test_zalo import zalo_config
+
+    config = zalo_config(zalo, database_url, media_dir)
+    database = Database(database_url)
+    client = ZaloClient(zalo.token, zalo.api_base_url, backoff=0.05)
+    channel = ZaloChannel(config, build_engine(config, database), client)
+    server = WebhookServer(database, SECRET, zalo=channel)
+    try:
+        async with serving(server) as base:
+            yield base, server
+    finally:
+        await channel.stop()
+        await client.aclose()
         await database.dispose()

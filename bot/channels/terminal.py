@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from handlers.catalog import t
+from bot.channels.numbered import render_numbered
 from handlers.engine import Engine
 from handlers.messages import Inbound, Reply
 from storage import people, sites
@@ -25,14 +25,7 @@ DEMO_PEOPLE = {
 
 
 def render(reply: Reply, language: str) -> str:
-    lines = [reply.text]
-    if reply.choices and reply.expects_number:
-        lines.append("  " + "  ".join(f"[{choice.label}]" for choice in reply.choices))
-        lines.append(t(language, "terminal_type_number"))
-    elif reply.choices:
-        lines += [f"  {number}. {choice.label}" for number, choice in
-                  enumerate(reply.choices, 1)]
-        lines.append(t(language, "terminal_choose"))
+    lines = [render_numbered(reply, language, indent="  ")]
     if reply.file is not None:
         lines.append(f"  [{reply.file}]")
     if reply.picture is not None:

@@ -23,7 +23,7 @@ from bot.logs import hide_tokens
 from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Inbound, PhotoRef, Reply
-from storage import people, runs
+from storage import people
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -347,7 +347,7 @@ class ZaloChannel:
                     language = await self._language_of(sender_id)
                     await self._send_texts(chat_id, [t(language, "error_generic")])
                     return
-                await self.send(chat_id, replies, remember=False)  # the engine did
+                await self.send(chat_id, replies)
             except ZaloError as error:
                 log.warning("reply to Zalo chat %s not delivered: %s", chat_id, error)
             except Exception:
@@ -398,21 +398,12 @@ class ZaloChannel:
                 texts += [p for p in split_text(rendered, ZALO_TEXT_LIMIT) if p.strip()]
         return texts
 
-    async def send(self, chat_id: str, replies: list[Reply], *, remember: bool = True) -> None:
+    async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """Sends the replies in order; raises ZaloError when one cannot be delivered
-        (so a reminder can fall back to another channel).
-
-        Replies that do not come from a turn of the engine (reminders) offer choices
-        too: once delivered, they become what a typed "1" means, as the engine does
-        for its own replies (``remember=False`` for those)."""
+        (so a reminder can fall back to another channel)."""
         person = await self._person(str(chat_id))
         language = person.language if person else self.engine.settings.default_language
         await self._send_texts(str(chat_id), self.texts_for(replies, language))
-        offered = [choice.payload for reply in replies for choice in reply.choices]
-        if remember and offered and person is not None:
-            async with self.engine.db.session() as session:
-                await runs.remember_offered(session, person.id, offered)
-                await session.commit()
 
     async def _send_texts(self, chat_id: str, texts: list[str]) -> None:
         for text in texts:
