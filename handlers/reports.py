@@ -1156,22 +1156,33 @@ async def summary_command(
     return replies
 
 
+def _admin_year(
+    person: Person, argument: str, settings: ReportSettings, today: date, command: str
+) -> int | list[Reply]:
+    """The year an admin asked for, or the replies refusing the request."""
+    lang = person.language
+    if person.role != "admin":
+        return [Reply(t(lang, "rep_refused_head" if person.role == "head" else "rep_refused"))]
+    year = parse_year(argument, today, settings.targets.start_year)
+    if year is None:
+        return _usage(lang, command, today, settings.targets.start_year)
+    return year
+
+
 async def export_command(
     session: AsyncSession, person: Person, argument: str, settings: ReportSettings,
     today: date | None = None,
 ) -> list[Reply]:
     """/export [year]: admins only; an XLSX document."""
-    lang = person.language
-    if person.role != "admin":
-        return [Reply(t(lang, "rep_refused_head" if person.role == "head" else "rep_refused"))]
     today = today or _today(settings)
-    year = parse_year(argument, today, settings.targets.start_year)
-    if year is None:
-        return _usage(lang, "/export", today, settings.targets.start_year)
+    year = _admin_year(person, argument, settings, today, "/export")
+    if isinstance(year, list):
+        return year
     name = f"SXTDBV-{year}.xlsx"
     data = await load_export(session, year, settings=settings, today=today)
     path = await asyncio.to_thread(write_xlsx, data, fresh_path(settings.out_dir, name))
-    caption = t(lang, "rep_export_caption", year=year, count=count_text(len(data.checks), lang))
+    count = count_text(len(data.checks), person.language)
+    caption = t(person.language, "rep_export_caption", year=year, count=count)
     return [Reply(caption, file=path, file_name=name)]
 
 
@@ -1180,15 +1191,13 @@ async def report_command(
     today: date | None = None,
 ) -> list[Reply]:
     """/report [year]: admins only; a DOCX draft of the annual report."""
-    lang = person.language
-    if person.role != "admin":
-        return [Reply(t(lang, "rep_refused_head" if person.role == "head" else "rep_refused"))]
     today = today or _today(settings)
-    year = parse_year(argument, today, settings.targets.start_year)
-    if year is None:
-        return _usage(lang, "/report", today, settings.targets.start_year)
+    year = _admin_year(person, argument, settings, today, "/report")
+    if isinstance(year, list):
+        return year
     name = f"Bao-cao-SXTDBV-{year}.docx"
     path = await report_docx(
         session, year, fresh_path(settings.out_dir, name), settings=settings, today=today
     )
-    return [Reply(t(lang, "rep_report_caption", year=year), file=path, file_name=name)]
+    caption = t(person.language, "rep_report_caption", year=year)
+    return [Reply(caption, file=path, file_name=name)]
