@@ -106,6 +106,10 @@ class Engine:
         if inbound.photo is None:
             return None
         async with self.db.session() as session:
+            if inbound.update_key and await runs.seen_inbound(
+                session, inbound.channel, inbound.update_key
+            ):
+                return None  # a repeated delivery: nothing will be stored, fetch nothing
             person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
             run = await runs.open_run(session, person.id) if person else None
             checklist = self.checklists.get(run.checklist_id) if run else None

@@ -20,18 +20,20 @@ from storage.models import (
 )
 
 
+async def seen_inbound(session: AsyncSession, channel: str, key: str) -> bool:
+    statement = select(InboundReceipt.id).where(
+        InboundReceipt.channel == channel, InboundReceipt.key == key
+    )
+    return (await session.exec(statement)).first() is not None
+
+
 async def claim_inbound(session: AsyncSession, channel: str, key: str) -> bool:
     """Records an incoming update; False when it was already processed.
 
     Runs inside the caller's transaction, so an update whose processing fails
     is not marked as seen and will be processed when delivered again.
     """
-    existing = await session.exec(
-        select(InboundReceipt.id).where(
-            InboundReceipt.channel == channel, InboundReceipt.key == key
-        )
-    )
-    if existing.first() is not None:
+    if await seen_inbound(session, channel, key):
         return False
     session.add(InboundReceipt(channel=channel, key=key))
     await session.flush()

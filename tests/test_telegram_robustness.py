@@ -394,3 +394,14 @@ async def test_a_crash_in_the_engine_is_apologised_for_and_the_next_message_work
     assert answers["nonbio_bags"].value_text == "yes"
     assert answers["bag_types"].value_json == ["paper"]
     assert run.current_question == "bag_types"
+
+
+async def test_the_apology_is_in_the_language_the_inspector_chose(bot, tg, monkeypatch):
+    phone = Phone(tg, INSPECTOR)  # the Telegram app says "vi"
+    await phone.send("/lang en", "Language set to English")
+
+    async def crash(self, *args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(Turn, "_cmd_help", crash)
+    await phone.send("/help", "Sorry, something went wrong")

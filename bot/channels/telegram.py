@@ -25,6 +25,7 @@ from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
 from handlers.messages import Choice, Inbound, PhotoRef, Reply
+from storage import people
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +234,27 @@ class TelegramChannel:
         log.error("error while handling an update", exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
-        language = ((update.effective_user.language_code or "vi")[:2]
-                    if update.effective_user else "vi")
+        language = await self._language_of(update)
         try:
             await context.bot.send_message(update.effective_chat.id,
                                            t(language, "error_generic"))
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+    async def _language_of(self, update: Update) -> str:
+        """The person's chosen language (/lang), else the Telegram app's, else Vietnamese."""
+        user = update.effective_user
+        if user is None:
+            return self.engine.settings.default_language
+        try:
+            async with self.engine.db.session() as session:
+                person = await people.find_by_account(session, "telegram", str(user.id))
+        except Exception:  # noqa: BLE001 - the database may be why we are here
+            person = None
+        if person is not None:
+            return person.language
+        hint = (user.language_code or "")[:2]
+        return hint if hint in LANGUAGES else self.engine.settings.default_language
 
     # --- running ------------------------------------------------------------------
 
