@@ -631,8 +631,11 @@ class Turn:
         run.site_id = site_id
         run.pending_site_id = None
         site = await self.session.get(Site, site_id)
-        replies = [Reply(self.t("site_chosen", site=site.name))]
-        return replies + await self._advance(run, checklist, after=None)
+        replies = await self._advance(run, checklist, after=None)
+        # One message, not two: on a slow phone (and under Telegram's rate limit)
+        # every extra message is felt.
+        replies[0].text = f"{self.t('site_chosen', site=site.name)}\n\n{replies[0].text}"
+        return replies
 
     async def _resolve_duplicate(self, run, checklist, choice: str) -> list[Reply]:
         if choice == "n":

@@ -47,3 +47,26 @@ class Reply:
     # The open question wants a typed number: on channels without buttons a digit
     # is the answer itself, so the choices are shown as examples, not numbered.
     expects_number: bool = False
+
+
+# Telegram's limit; Zalo's (2,000) is smaller and passed explicitly.
+TEXT_LIMIT = 4096
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most ``limit`` characters, cut at a line break where possible,
+    else at a space, and only inside a word when a word is longer than a part."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        head = text[:cut].rstrip()
+        if head:
+            parts.append(head)
+        text = text[cut:].lstrip("\n ")
+    if text.strip() or not parts:
+        parts.append(text)
+    return parts

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from storage.models import Person
 
-TELEGRAM_TEXT_LIMIT = 4096
 SIGNS = {
     Status.MET: "✅",
     Status.ON_TRACK: "🟡",
@@ -150,28 +149,6 @@ def detail_text(indicator: Indicator, language: str) -> str:
     if key not in keys(language) or any(v is None for v in indicator.extra.values()):
         return ""
     return t(language, key, **{k: count_text(v, language) for k, v in indicator.extra.items()})
-
-
-def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Cuts a long text at line ends so every part fits a channel's limit."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
 
 
 # --- the summary -------------------------------------------------------------------
@@ -1151,7 +1128,8 @@ async def summary_command(
     await asyncio.to_thread(
         summary_chart, summary.kpis, settings.targets, chart, language=lang, as_of=summary.as_of
     )
-    replies = [Reply(part) for part in split_text(summary.text)]
+    # The channel splits a text longer than its limit.
+    replies = [Reply(summary.text)]
     replies.append(Reply(t(lang, "rep_chart_caption", year=year), picture=chart))
     return replies
 

@@ -21,7 +21,6 @@ from handlers.reports import (
     parse_year,
     report_command,
     report_docx,
-    split_text,
     summary_chart,
     summary_command,
     summary_text,
@@ -369,6 +368,8 @@ async def test_the_annual_report_draft(sqlite_db, tmp_path):
 
 
 def test_split_text_keeps_lines_whole():
+    from handlers.messages import split_text
+
     text = "\n".join(f"dòng {n:04d}" for n in range(1000))  # 9,999 characters
     parts = split_text(text, 4096)
     assert all(len(part) <= 4096 for part in parts) and "\n".join(parts) == text

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 
 from bot.app import build_engine
-from bot.channels.numbered import render_numbered, split_text
+from bot.channels.numbered import render_numbered
 from bot.channels.zalo import ZaloChannel, ZaloClient, ZaloError
 from bot.config import Config, defaults
 from handlers.catalog import t
-from handlers.messages import Choice, Reply
+from handlers.messages import Choice, Reply, split_text
 from storage import people, sites
 from storage.db import Database
 from storage.models import Answer, ChannelAccount, ChecklistRun, InboundReceipt

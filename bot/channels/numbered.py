@@ -25,22 +25,3 @@ def render_numbered(reply: Reply, language: str, indent: str = "", start: int = 
                   for number, choice in enumerate(reply.choices, start)]
         lines.append(t(language, "terminal_choose"))
     return "\n".join(lines)
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Parts of at most ``limit`` characters, cut at a line break where possible,
-    else at a space, and only inside a word when a word is longer than a part."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        head = text[:cut].rstrip()
-        if head:
-            parts.append(head)
-        text = text[cut:].lstrip("\n ")
-    if text.strip() or not parts:
-        parts.append(text)
-    return parts

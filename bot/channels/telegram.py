@@ -24,12 +24,11 @@ from telegram.ext import (
 from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
-from handlers.messages import Choice, Inbound, PhotoRef, Reply
+from handlers.messages import Choice, Inbound, PhotoRef, Reply, split_text
 from storage import people
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_TEXT_LIMIT = 4096
 SEND_ATTEMPTS = 4
 
 
@@ -87,21 +86,6 @@ def keyboard(choices: list[Choice]) -> InlineKeyboardMarkup | None:
     if row:
         rows.append(row)
     return InlineKeyboardMarkup(rows)
-
-
-def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Splits on line breaks where possible, never inside a word if avoidable."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    parts.append(text)
-    return parts
 
 
 class TelegramChannel:

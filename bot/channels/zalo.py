@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 
-from bot.channels.numbered import render_numbered, split_text
+from bot.channels.numbered import render_numbered
 from bot.config import Config
 from bot.logs import hide_tokens
 from handlers.catalog import t
 from handlers.engine import Engine
-from handlers.messages import Inbound, PhotoRef, Reply
+from handlers.messages import Inbound, PhotoRef, Reply, split_text
 from storage import people
 from storage.models import Person
 
