@@ -139,8 +139,22 @@ class Turn:
         self.inbound = inbound
         self.person = person
         self.photo_path = photo_path
+        self._answers_cache: tuple[int, dict[str, Answer]] | None = None
         hint = inbound.language_hint if inbound.language_hint in LANGUAGES else None
         self.lang = person.language if person else (hint or engine.settings.default_language)
+
+    async def _answers(self, run: ChecklistRun) -> dict[str, Answer]:
+        """The run's answers, read once per turn; writes below keep this copy in step."""
+        if self._answers_cache is None or self._answers_cache[0] != run.id:
+            self._answers_cache = (run.id, await runs.answers_of(self.session, run.id))
+        return self._answers_cache[1]
+
+    async def _save(self, run: ChecklistRun, question_id: str, **values) -> None:
+        answers = await self._answers(run)
+        answers[question_id] = await runs.save_answer(
+            self.session, run, question_id, existing=answers.get(question_id), **values
+        )
+        await self.session.flush()
 
     def t(self, key: str, **values) -> str:
         return t(self.lang, key, **values)
@@ -162,12 +176,13 @@ class Turn:
             return [Reply(self.t("account_inactive"))]
         if text.startswith("/"):
             return await self._command(text)
+        # One lookup of the open run serves the typed-choice, button and answer paths.
+        run = await runs.open_run(self.session, self.person.id)
         payload = inbound.payload
         if payload is None and text:
-            payload = await self._typed_report_done(text) or await self._typed_choice(text)
+            payload = await self._typed_report_done(text) or await self._typed_choice(text, run)
         if payload is not None:
-            return await self._button(payload)
-        run = await runs.open_run(self.session, self.person.id)
+            return await self._button(payload, run)
         if run is None:
             return [Reply(self.t("no_open_run"))] + await self._menu()
         return await self._in_run(run, text)
@@ -183,12 +198,11 @@ class Turn:
         deadline_id, department, year = pending
         return f"rc:{deadline_id}:{year}:{department}"
 
-    async def _typed_choice(self, text: str) -> str | None:
+    async def _typed_choice(self, text: str, run: ChecklistRun | None) -> str | None:
         """'2' on a channel without buttons means the second offered choice,
         except where the open question itself expects a number."""
         if _as_id(text) is None:
             return None
-        run = await runs.open_run(self.session, self.person.id)
         if run is not None and run.phase == "question":
             question = self._checklist(run).question(run.current_question or "")
             if question and QUESTION_TYPES[question.type].numeric:
@@ -409,7 +423,7 @@ class Turn:
         question = checklist.question(run.current_question or "")
         if question is None:  # the file changed under an open draft: move on
             return await self._advance(run, checklist, after=None)
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         kind = QUESTION_TYPES[question.type]
         relevant = self._relevant_questions(checklist, answers)
         position = relevant.index(question) + 1 if question in relevant else 1
@@ -445,7 +459,7 @@ class Turn:
         return [Reply("\n".join(lines), choices, expects_number=kind.numeric)]
 
     async def _review_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         site = await self.session.get(Site, run.site_id) if run.site_id else None
         lines = [self.t("review_title", title=checklist.title_in(self.lang))]
         if site:
@@ -487,7 +501,7 @@ class Turn:
 
     # --- buttons ---------------------------------------------------------------------
 
-    async def _button(self, payload: str) -> list[Reply]:
+    async def _button(self, payload: str, run: ChecklistRun | None) -> list[Reply]:
         """Every payload names the run it belongs to; a payload that does not fit the
         open run exactly (old question, other person's run, garbage) writes nothing."""
         parts = payload.split(":")
@@ -497,7 +511,6 @@ class Turn:
         if kind == "rc" and len(parts) == 4:
             # A reminder's "report submitted": answered without touching an open checklist.
             return await self._confirm_report(parts[1], parts[2], parts[3])
-        run = await runs.open_run(self.session, self.person.id)
         if run is None or len(parts) < 2 or parts[1] != str(run.id):
             return await self._stale(run)
         checklist = self._checklist(run)
@@ -647,6 +660,7 @@ class Turn:
             return await self._use_site(run, checklist, run.pending_site_id, check_recent=False)
         earlier, _inspector = found
         await runs.copy_answers(self.session, earlier.id, run)
+        self._answers_cache = None
         run.site_id, run.pending_site_id = run.pending_site_id, None
         run.supersedes_id = earlier.id
         run.phase, run.current_question = "review", None
@@ -695,18 +709,8 @@ class Turn:
         return fold(text) in ("bo qua", "skip", "bq")
 
     async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
-        answers = await runs.answers_of(self.session, run.id)
-        await runs.save_answer(
-            self.session,
-            run,
-            question.id,
-            value_text=value.text,
-            value_number=value.number,
-            value_date=value.date,
-            value_json=value.json,
-            existing=answers.get(question.id),
-        )
-        await self.session.flush()
+        await self._save(run, question.id, value_text=value.text, value_number=value.number,
+                         value_date=value.date, value_json=value.json)
         return await self._advance(run, checklist, after=question.id)
 
     async def _skip(self, run: ChecklistRun) -> list[Reply]:
@@ -714,15 +718,11 @@ class Turn:
         question = checklist.question(run.current_question or "")
         if question is None or question.required:
             return [Reply(self.t("cannot_skip"))] + await self._prompt(run)
-        answers = await runs.answers_of(self.session, run.id)
-        await runs.save_answer(
-            self.session, run, question.id, skipped=True, existing=answers.get(question.id)
-        )
-        await self.session.flush()
+        await self._save(run, question.id, skipped=True)
         return await self._advance(run, checklist, after=question.id)
 
     async def _toggle(self, run, checklist, question: Question, code: str) -> list[Reply]:
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         existing = answers.get(question.id)
         chosen = list((existing.value_json or []) if existing else [])
         if code == "_done":
@@ -737,8 +737,7 @@ class Turn:
         # Kept in the options' order, so exports read the same whatever the tapping order.
         order = [o.id for o in question.options]
         chosen.sort(key=order.index)
-        await runs.save_answer(self.session, run, question.id, value_json=chosen, existing=existing)
-        await self.session.flush()
+        await self._save(run, question.id, value_json=chosen)
         return await self._question_prompt(run, checklist)
 
     # --- moving through the checklist ----------------------------------------------
@@ -761,7 +760,7 @@ class Turn:
     async def _advance(self, run, checklist: Checklist, after: str | None) -> list[Reply]:
         """Moves to the next question that applies; after an edit from the review,
         to the first relevant unanswered one, or back to the review."""
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         relevant = self._relevant_questions(checklist, answers)
         if run.editing or after is None and run.phase == "review":
             target = next((q for q in relevant if q.id not in answers), None)
@@ -782,7 +781,7 @@ class Turn:
             run.phase, run.pending_site_id = "site", None
             self._touch(run)
             return await self._site_prompt(run, checklist)
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         relevant = self._relevant_questions(checklist, answers)
         if run.phase == "review":
             previous = relevant[-1] if relevant else None
@@ -809,7 +808,7 @@ class Turn:
         return await self._question_prompt(run, checklist)
 
     async def _submit(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
-        answers = await runs.answers_of(self.session, run.id)
+        answers = await self._answers(run)
         relevant = self._relevant_questions(checklist, answers)
         missing = [q for q in relevant if q.id not in answers]
         if missing:
@@ -820,6 +819,7 @@ class Turn:
         await runs.delete_answers(
             self.session, run.id, [q for q in answers if q not in {r.id for r in relevant}]
         )
+        self._answers_cache = None
         if run.supersedes_id:
             earlier = await self.session.get(ChecklistRun, run.supersedes_id)
             if earlier is not None and earlier.status == "submitted":

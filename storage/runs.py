@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,17 +29,24 @@ async def seen_inbound(session: AsyncSession, channel: str, key: str) -> bool:
     return (await session.exec(statement)).first() is not None
 
 
+def _insert(session: AsyncSession):
+    """INSERT with ON CONFLICT support for the session's database."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 async def claim_inbound(session: AsyncSession, channel: str, key: str) -> bool:
     """Records an incoming update; False when it was already processed.
 
     Runs inside the caller's transaction, so an update whose processing fails
-    is not marked as seen and will be processed when delivered again.
+    is not marked as seen and will be processed when delivered again. One
+    statement: a second worker claiming the same update waits, then finds it taken.
     """
-    if await seen_inbound(session, channel, key):
-        return False
-    session.add(InboundReceipt(channel=channel, key=key))
-    await session.flush()
-    return True
+    statement = _insert(session)(InboundReceipt).values(
+        channel=channel, key=key, received_at=utcnow()
+    ).on_conflict_do_nothing()
+    result = await session.exec(statement)
+    return result.rowcount == 1
 
 
 async def open_run(session: AsyncSession, person_id: int) -> ChecklistRun | None:
@@ -154,13 +163,14 @@ async def submissions_of(
 
 
 async def remember_offered(session: AsyncSession, person_id: int, payloads: list[str]) -> None:
-    offered = await session.get(OfferedChoices, person_id)
-    if offered is None:
-        offered = OfferedChoices(person_id=person_id, payloads=payloads)
-    else:
-        offered.payloads = payloads
-        offered.updated_at = utcnow()
-    session.add(offered)
+    now = utcnow()
+    statement = _insert(session)(OfferedChoices).values(
+        person_id=person_id, payloads=payloads, updated_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id"], set_={"payloads": payloads, "updated_at": now}
+    )
+    await session.exec(statement)
 
 
 async def offered_payloads(session: AsyncSession, person_id: int) -> list[str]:
