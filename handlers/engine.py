@@ -273,6 +273,10 @@ class Turn:
         """/summary, /export, /report: handlers.reports decides who may see what."""
 
         async def run(argument: str) -> list[Reply]:
+            if command is not reports.summary_command and not self.inbound.can_receive_files:
+                if self.person.role != "admin":
+                    return [Reply(self.t("admins_only"))]
+                return [Reply(self.t("files_elsewhere"))]
             return await command(self.session, self.person, argument, self.engine.report_settings)
 
         return run

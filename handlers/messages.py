@@ -35,6 +35,9 @@ class Inbound:
     location: tuple[float, float] | None = None
     # The messenger's id of this update, so a repeated delivery is applied once.
     update_key: str | None = None
+    # Whether the channel can deliver documents (Zalo cannot): if not, /export and
+    # /report say where to get the file instead of building it for nothing.
+    can_receive_files: bool = True
 
 
 @dataclass

@@ -219,9 +219,14 @@ async def test_export_on_zalo_says_where_to_get_the_file(zalo, sqlite_db, sqlite
     await seed(sqlite_db)
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media"):
         admin = ZaloPhone(zalo, ADMIN)
-        await admin.send("/export", t("vi", "zalo_no_files"))
-        await admin.send("/report", t("vi", "zalo_no_files"))
+        await admin.send("/export", t("vi", "files_elsewhere"))
+        await admin.send("/report", t("vi", "files_elsewhere"))
+        inspector = ZaloPhone(zalo, INSPECTOR)
+        await inspector.send("/export", t("vi", "admins_only"))
     assert not [r for r in zalo.sent if r.method == "sendPhoto"]
+    # Nothing was built only to be thrown away.
+    media = tmp_path / "media"
+    assert not list(media.rglob("*.xlsx")) + list(media.rglob("*.docx"))
 
 
 async def test_both_webhook_body_shapes_are_accepted(zalo, sqlite_db, sqlite_target, tmp_path):
@@ -282,7 +287,7 @@ async def test_files_and_pictures_become_texts_on_zalo(zalo, sqlite_db, sqlite_t
         await channel.send(ADMIN, [Reply("Số liệu", file=chart, file_name="x.xlsx"),
                                    Reply("Biểu đồ chỉ tiêu năm 2026", picture=chart)])
     assert [r.text for r in zalo.messages_to(ADMIN)] == [
-        t("vi", "zalo_no_files"), "Biểu đồ chỉ tiêu năm 2026"]
+        t("vi", "files_elsewhere"), "Biểu đồ chỉ tiêu năm 2026"]
 
 
 async def test_an_error_with_http_200_is_raised_not_ignored(zalo, sqlite_db, sqlite_target,

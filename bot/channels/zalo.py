@@ -301,7 +301,7 @@ class ZaloChannel:
         message = event["message"]
         key = message.get("message_id")
         common = dict(channel=CHANNEL, sender_id=sender_id, sender_name=name,
-                      update_key=str(key) if key else None)
+                      update_key=str(key) if key else None, can_receive_files=False)
         name_of_event = event["event_name"]
         if name_of_event == TEXT_EVENT:
             text = message.get("text")
@@ -390,7 +390,7 @@ class ZaloChannel:
             start, number = number, number + len(reply.choices)
             if reply.file is not None:
                 # Zalo cannot send documents: say where to get them instead.
-                texts.append(t(language, "zalo_no_files"))
+                texts.append(t(language, "files_elsewhere"))
                 continue
             # A picture would need a public URL for sendPhoto: its text goes alone.
             rendered = render_numbered(reply, language, start=start)
