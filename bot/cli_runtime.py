@@ -249,34 +249,30 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace, config: Config) -> int:
+def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> int:
+    """`fieldbot export` and `fieldbot report`: one file for a year, from the database."""
     from pathlib import Path
 
     from bot.cli import run_with_database
-    from handlers.reports import export_xlsx
+    from handlers import reports
+
+    writer = getattr(reports, writer_name)
 
     async def work(database):
         async with database.session() as session:
-            return await export_xlsx(session, _year(args, config), Path(args.out),
-                                     settings=_report_settings(config))
+            return await writer(session, _year(args, config), Path(args.out),
+                                settings=_report_settings(config))
 
     print(f"written {run_with_database(config, work)}")
     return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    return _write_file("export_xlsx", args, config)
 
 
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
-    from pathlib import Path
-
-    from bot.cli import run_with_database
-    from handlers.reports import report_docx
-
-    async def work(database):
-        async with database.session() as session:
-            return await report_docx(session, _year(args, config), Path(args.out),
-                                     settings=_report_settings(config))
-
-    print(f"written {run_with_database(config, work)}")
-    return 0
+    return _write_file("report_docx", args, config)
 
 
 def _check_webhook_secret(config: Config) -> str:

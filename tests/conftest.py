@@ -121,3 +121,44 @@ async def sqlite_db(sqlite_target):
     database = await _upgraded(sqlite_target)
     yield database
     await database.dispose()
+
+
+# --- fake messengers and a running bot ------------------------------------------------
+
+
+@pytest.fixture
+async def tg():
+    """A fake Telegram Bot API server on loopback."""
+    from tests.fake_telegram import FakeTelegram
+
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def zalo():
+    """A fake Zalo Bot Platform on loopback."""
+    from tests.fake_zalo import FakeZalo
+
+    async with FakeZalo() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(tg, sqlite_db, sqlite_target, tmp_path):
+    """The real Application polling the fake Telegram, on a seeded SQLite database."""
+    from tests.telegram_harness import running_bot, seed
+
+    await seed(sqlite_db)
+    async with running_bot(tg, sqlite_target.url, tmp_path / "media") as channel:
+        yield channel
+
+
+@pytest.fixture
+async def bot_on_both(tg, db, database_target, tmp_path):
+    """As ``bot``, on SQLite and on PostgreSQL."""
+    from tests.telegram_harness import running_bot, seed
+
+    await seed(db)
+    async with running_bot(tg, database_target.url, tmp_path / "media") as channel:
+        yield channel

@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_telegram import _Signal  # one wake-up helper for both fakes
+
 DEFAULT_TOKEN = "1459232241454765289:zalo-TEST-secret-abcdefghijkl"
 TEXT_LIMIT = 2000
 _HTTP_REASONS = {200: "OK", 429: "Too Many Requests", 500: "Internal Server Error"}
@@ -103,23 +105,6 @@ class _ApiError(Exception):
     def __init__(self, code: int, description: str) -> None:
         super().__init__(description)
         self.code, self.description = code, description
-
-
-class _Signal:
-    """Wakes every current waiter; they re-check their condition."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), max(timeout, 0))
-        except TimeoutError:
-            pass
 
 
 def _error(code: int, description: str, retry_after: float | None = None) -> dict:

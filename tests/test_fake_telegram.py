@@ -84,12 +84,6 @@ async def running_bot(tg: FakeTelegram):
         await app.shutdown()
 
 
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
-
-
 async def test_text_is_echoed(tg):
     async with running_bot(tg) as app:
         update = tg.user_sends_text(USER, "xin chào")

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlmodel import select
 
 from storage.models import Answer, ChecklistRun
-from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import CLUSTER_INSPECTOR, INSPECTOR, Phone, running_bot, seed
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def answers_of_last_run(database, status="submitted"):

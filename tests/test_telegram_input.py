@@ -16,23 +16,9 @@ from handlers.checklist import Option, Question
 from handlers.question_types import QUESTION_TYPES, AnswerContext, InvalidAnswer, Value
 from storage import people
 from storage.models import Answer, ChecklistRun
-from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import CLUSTER_INSPECTOR, INSPECTOR, Phone, running_bot, seed
+from tests.telegram_harness import CLUSTER_INSPECTOR, INSPECTOR, Phone
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # the default bot.timezone
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(tg, sqlite_db, sqlite_target, tmp_path):
-    await seed(sqlite_db)
-    async with running_bot(tg, sqlite_target.url, tmp_path / "media") as channel:
-        yield channel
 
 
 async def open_run_of(database, telegram_id: int):

@@ -3,29 +3,14 @@ after the bot restarted, meet a site someone already checked, look at her submis
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from storage import people
 from storage.models import Answer, ChecklistRun
-from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import ADMIN, HEAD, INSPECTOR, Phone, running_bot, seed
 
 SECOND_INSPECTOR = 2001
 COOPMART = "Siêu thị Co.opmart Quảng Ngãi"
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(tg, sqlite_db, sqlite_target, tmp_path):
-    await seed(sqlite_db)
-    async with running_bot(tg, sqlite_target.url, tmp_path / "media") as channel:
-        yield channel
 
 
 async def runs_of(database, telegram_id: int) -> list[tuple[ChecklistRun, dict[str, Answer]]]:

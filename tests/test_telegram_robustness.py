@@ -8,45 +8,21 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
 from handlers.engine import Turn
 from storage import people
 from storage.models import Answer, ChannelAccount, ChecklistRun, Invite, Person, Site, utcnow
-from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import (
     ADMIN,
     CLUSTER_INSPECTOR,
     INSPECTOR,
     Phone,
-    running_bot,
-    seed,
 )
 
 STRANGER = 7777
 STALE = "Nút này đã cũ hoặc không hợp lệ"
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(tg, sqlite_db, sqlite_target, tmp_path):
-    await seed(sqlite_db)
-    async with running_bot(tg, sqlite_target.url, tmp_path / "media") as channel:
-        yield channel
-
-
-@pytest.fixture
-async def bot_on_both(tg, db, database_target, tmp_path):
-    await seed(db)
-    async with running_bot(tg, database_target.url, tmp_path / "media") as channel:
-        yield channel
 
 
 async def snapshot(database, telegram_id: int):

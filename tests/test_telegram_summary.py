@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import ADMIN, HEAD, INSPECTOR, Phone, running_bot, seed
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def test_summary_export_and_report_reach_the_admin_and_no_one_else(

@@ -11,17 +11,10 @@ from sqlmodel import func, select
 
 from storage import people
 from storage.models import Answer, ChecklistRun, InboundReceipt
-from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import INSPECTOR, seed
 from tests.webhook_harness import SECRET, webhook_worker
 
 HEADER = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def count(database, model) -> int:

@@ -25,12 +25,6 @@ ADMIN = "2d758cb5e222177a4e35"  # KTATMT
 JPEG = b"\xff\xd8\xff\xe0 fake jpeg bytes from zalo"
 
 
-@pytest.fixture
-async def zalo():
-    async with FakeZalo() as server:
-        yield server
-
-
 def zalo_config(zalo: FakeZalo, database_url: str, media_dir: Path) -> Config:
     return Config(defaults()).with_values(
         database={"url": database_url},

@@ -11,17 +11,11 @@ from sqlmodel import func, select
 
 from storage import people
 from storage.models import Answer, ChecklistRun, InboundReceipt
-from tests.fake_zalo import FakeZalo, ZaloPhone, new_id, update_body
+from tests.fake_zalo import ZaloPhone, new_id, update_body
 from tests.test_zalo import INSPECTOR, seed
 from tests.webhook_harness import SECRET, zalo_webhook_worker
 
 HEADER = {"X-Bot-Api-Secret-Token": SECRET}
-
-
-@pytest.fixture
-async def zalo():
-    async with FakeZalo() as server:
-        yield server
 
 
 async def count(database, model) -> int:

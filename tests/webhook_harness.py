@@ -31,13 +31,15 @@ async def serving(server: WebhookServer):
     stop = asyncio.Event()
     task = asyncio.create_task(serve(server, "127.0.0.1", port, stop))
     try:
-        for _ in range(100):  # until uvicorn listens
+        for _ in range(600):  # until uvicorn listens (a loaded machine may take seconds)
             try:
                 _reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.close()
                 break
             except OSError:
                 await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the webhook server did not start on port {port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
