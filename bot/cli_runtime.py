@@ -12,10 +12,14 @@ if TYPE_CHECKING:
 
 
 def add_demo(subcommands: argparse._SubParsersAction) -> None:
-    demo = subcommands.add_parser(
-        "demo", help="try the bot in this terminal: no token, no network")
-    demo.add_argument("--as", dest="as_role", choices=["inspector", "admin"],
-                      default="inspector", help="who you are in the demo")
+    demo = subcommands.add_parser("demo", help="try the bot in this terminal: no token, no network")
+    demo.add_argument(
+        "--as",
+        dest="as_role",
+        choices=["inspector", "admin"],
+        default="inspector",
+        help="who you are in the demo",
+    )
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -54,12 +58,17 @@ def add_reminders(subcommands: argparse._SubParsersAction) -> None:
     reminders = subcommands.add_parser("reminders", help="deadline reminders")
     actions = reminders.add_subparsers(dest="action", metavar="ACTION", required=True)
     preview = actions.add_parser("preview", help="show what would be sent on a day")
-    preview.add_argument("--date", type=date.fromisoformat, default=None,
-                         help="YYYY-MM-DD (default: today)")
+    preview.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+    )
     preview.set_defaults(handler=cmd_reminders_preview)
     once = actions.add_parser("run-once", help="run one tick as if it were that moment")
-    once.add_argument("--now", type=datetime.fromisoformat, default=None,
-                      help="ISO 8601 moment (default: now); without an offset, local time")
+    once.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="ISO 8601 moment (default: now); without an offset, local time",
+    )
     once.set_defaults(handler=cmd_reminders_run_once)
 
 
@@ -76,9 +85,13 @@ def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
     print(f"Reminders for {day.strftime('%d/%m/%Y')}: {len(planned)}")
     if not planned:
         return 0
-    print_table(["to", "department", "kind", "already"],
-                [[p.person.name, p.key["department_code"], p.key["kind"], p.already or ""]
-                 for p in planned])
+    print_table(
+        ["to", "department", "kind", "already"],
+        [
+            [p.person.name, p.key["department_code"], p.key["kind"], p.already or ""]
+            for p in planned
+        ],
+    )
     for item in planned:
         print(f"\n— {item.person.name} ({item.key['department_code']}):")
         for reply in item.replies:
@@ -105,21 +118,23 @@ def cmd_reminders_run_once(args: argparse.Namespace, config: Config) -> int:
         await telegram.application.initialize()
         try:
             return await build_reminders(config, database).tick(
-                now, Notifier(database, {"telegram": telegram}))
+                now, Notifier(database, {"telegram": telegram})
+            )
         finally:
             await telegram.application.shutdown()
 
     report = run_with_database(config, work)
-    print(f"sent {report.sent}, failed {report.failed}, unreachable {report.unreachable}, "
-          f"already handled {report.skipped}")
+    print(
+        f"sent {report.sent}, failed {report.failed}, unreachable {report.unreachable}, "
+        f"already handled {report.skipped}"
+    )
     return 1 if report.failed else 0
 
 
 def add_deadlines(subcommands: argparse._SubParsersAction) -> None:
     deadlines = subcommands.add_parser("deadlines", help="reporting deadlines")
     actions = deadlines.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="show the deadlines").set_defaults(
-        handler=cmd_deadlines_list)
+    actions.add_parser("list", help="show the deadlines").set_defaults(handler=cmd_deadlines_list)
     add = actions.add_parser("add", help="add a deadline")
     add.add_argument("--title", required=True, help="title in Vietnamese")
     add.add_argument("--title-en", default=None, help="title in English")
@@ -146,11 +161,22 @@ def cmd_deadlines_list(args: argparse.Namespace, config: Config) -> int:
 
     rows = []
     for d in run_with_database(config, work):
-        due = d.due_date.strftime("%d/%m/%Y") if d.due_date else \
-            f"{d.yearly_day:02d}/{d.yearly_month:02d} yearly"
-        rows.append([d.id, d.title_vi, due, ",".join(d.departments) or "all",
-                     ",".join(map(str, d.offsets)), "yes" if d.repeat_overdue else "no",
-                     d.escalate_to or ""])
+        due = (
+            d.due_date.strftime("%d/%m/%Y")
+            if d.due_date
+            else f"{d.yearly_day:02d}/{d.yearly_month:02d} yearly"
+        )
+        rows.append(
+            [
+                d.id,
+                d.title_vi,
+                due,
+                ",".join(d.departments) or "all",
+                ",".join(map(str, d.offsets)),
+                "yes" if d.repeat_overdue else "no",
+                d.escalate_to or "",
+            ]
+        )
     print_table(["id", "title", "due", "departments", "offsets", "overdue", "escalate"], rows)
     return 0
 
@@ -181,10 +207,20 @@ def cmd_deadlines_add(args: argparse.Namespace, config: Config) -> int:
             unknown = [c for c in codes + [args.escalate_to] if c and c not in known]
             if unknown:
                 raise CommandError(f"unknown department(s): {', '.join(unknown)}")
-            deadline = await reminders.add_deadline(session, Deadline(
-                title_vi=args.title, title_en=args.title_en or args.title, due_date=args.due,
-                yearly_month=month, yearly_day=day, departments=codes, offsets=offsets,
-                repeat_overdue=not args.no_overdue, escalate_to=args.escalate_to or None))
+            deadline = await reminders.add_deadline(
+                session,
+                Deadline(
+                    title_vi=args.title,
+                    title_en=args.title_en or args.title,
+                    due_date=args.due,
+                    yearly_month=month,
+                    yearly_day=day,
+                    departments=codes,
+                    offsets=offsets,
+                    repeat_overdue=not args.no_overdue,
+                    escalate_to=args.escalate_to or None,
+                ),
+            )
             await session.commit()
             return deadline.id
 
@@ -208,15 +244,16 @@ def cmd_deadlines_remove(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-
 def add_reports(subcommands: argparse._SubParsersAction) -> None:
     summary = subcommands.add_parser("summary", help="indicators against the targets")
     summary.add_argument("--year", type=int, default=None)
     summary.add_argument("--commune", default=None)
     summary.add_argument("--department", default=None)
     summary.set_defaults(handler=cmd_summary)
-    for name, helptext, handler in (("export", "Excel workbook of every check", cmd_export),
-                                    ("report", "Word draft of the annual report", cmd_report)):
+    for name, helptext, handler in (
+        ("export", "Excel workbook of every check", cmd_export),
+        ("report", "Word draft of the annual report", cmd_report),
+    ):
         parser = subcommands.add_parser(name, help=helptext)
         parser.add_argument("--year", type=int, default=None)
         parser.add_argument("--out", required=True, help="file to write")
@@ -231,8 +268,9 @@ def _report_settings(config: Config):
     from handlers.reports import ReportSettings
     from storage.kpis import Targets
 
-    return ReportSettings(timezone=config.timezone,
-                          targets=Targets.from_config(config.values["targets"]))
+    return ReportSettings(
+        timezone=config.timezone, targets=Targets.from_config(config.values["targets"])
+    )
 
 
 def cmd_summary(args: argparse.Namespace, config: Config) -> int:
@@ -241,9 +279,14 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
 
     async def work(database):
         async with database.session() as session:
-            return await summary_text(session, _year(args, config), config.language,
-                                      args.department, args.commune,
-                                      settings=_report_settings(config))
+            return await summary_text(
+                session,
+                _year(args, config),
+                config.language,
+                args.department,
+                args.commune,
+                settings=_report_settings(config),
+            )
 
     print(run_with_database(config, work))
     return 0
@@ -260,8 +303,9 @@ def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> i
 
     async def work(database):
         async with database.session() as session:
-            return await writer(session, _year(args, config), Path(args.out),
-                                settings=_report_settings(config))
+            return await writer(
+                session, _year(args, config), Path(args.out), settings=_report_settings(config)
+            )
 
     print(f"written {run_with_database(config, work)}")
     return 0
@@ -291,11 +335,14 @@ def _check_webhook_secret(config: Config) -> str:
 def add_webhook(subcommands: argparse._SubParsersAction) -> None:
     webhook = subcommands.add_parser("webhook", help="register the webhook with the platforms")
     actions = webhook.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, helptext in (("set", "register [webhook] url with Telegram and Zalo"),
-                           ("delete", "remove the webhooks (back to long polling)"),
-                           ("info", "show what the platforms have registered")):
-        actions.add_parser(name, help=helptext).set_defaults(handler=cmd_webhook,
-                                                             webhook_action=name)
+    for name, helptext in (
+        ("set", "register [webhook] url with Telegram and Zalo"),
+        ("delete", "remove the webhooks (back to long polling)"),
+        ("info", "show what the platforms have registered"),
+    ):
+        actions.add_parser(name, help=helptext).set_defaults(
+            handler=cmd_webhook, webhook_action=name
+        )
 
 
 def cmd_webhook(args: argparse.Namespace, config: Config) -> int:
@@ -320,15 +367,23 @@ def cmd_webhook(args: argparse.Namespace, config: Config) -> int:
             telegram = config.values["telegram"]
             async with Bot(telegram["token"], base_url=telegram["api_base_url"]) as bot:
                 if action == "set":
-                    await bot.set_webhook(f"{base}/telegram", secret_token=secret,
-                                          allowed_updates=["message", "callback_query"])
+                    await bot.set_webhook(
+                        f"{base}/telegram",
+                        secret_token=secret,
+                        allowed_updates=["message", "callback_query"],
+                    )
                 elif action == "delete":
                     await bot.delete_webhook()
                 info = await bot.get_webhook_info()
-                lines.append(f"telegram: {info.url or '(none)'}, pending "
-                             f"{info.pending_update_count}"
-                             + (f", last error: {info.last_error_message}"
-                                if info.last_error_message else ""))
+                lines.append(
+                    f"telegram: {info.url or '(none)'}, pending "
+                    f"{info.pending_update_count}"
+                    + (
+                        f", last error: {info.last_error_message}"
+                        if info.last_error_message
+                        else ""
+                    )
+                )
         if config.zalo_token:
             from bot.channels.zalo import ZaloClient
 

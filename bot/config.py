@@ -115,9 +115,21 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "tick_time": (str, "08:00", _clock_time),
         # Vietnamese public holidays with fixed dates; add Tết and Hùng Kings' day
         # (lunar calendar) for each year in the configuration file.
-        "holidays": (list, ["2026-01-01", "2026-04-30", "2026-05-01", "2026-09-01",
-                            "2026-09-02", "2027-01-01", "2027-04-30", "2027-05-01",
-                            "2027-09-02"], _iso_dates),
+        "holidays": (
+            list,
+            [
+                "2026-01-01",
+                "2026-04-30",
+                "2026-05-01",
+                "2026-09-01",
+                "2026-09-02",
+                "2027-01-01",
+                "2027-04-30",
+                "2027-05-01",
+                "2027-09-02",
+            ],
+            _iso_dates,
+        ),
         "retry_minutes": (int, 30, _positive),
         "max_attempts": (int, 5, _positive),
     },
@@ -206,11 +218,10 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     expected_type, _default, validator = SCHEMA[section][key]
     name = f"[{section}] {key}"
     # bool is an int in Python; a TOML true must not pass as a number.
-    if not isinstance(value, expected_type) or (
-        expected_type is int and isinstance(value, bool)
-    ):
-        kind = {str: "a string", int: "a whole number", bool: "true or false",
-                list: "a list"}[expected_type]
+    if not isinstance(value, expected_type) or (expected_type is int and isinstance(value, bool)):
+        kind = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}[
+            expected_type
+        ]
         raise ConfigError(f"{where}: {name} must be {kind}, got {type(value).__name__}")
     if validator is not None:
         try:
@@ -238,9 +249,7 @@ def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> None:
         for key, value in keys.items():
             if key not in SCHEMA[section]:
                 known = ", ".join(SCHEMA[section])
-                raise ConfigError(
-                    f"{path}: unknown key [{section}] {key} (known keys: {known})"
-                )
+                raise ConfigError(f"{path}: unknown key [{section}] {key} (known keys: {known})")
             values[section][key] = _check(section, key, value, str(path))
 
 

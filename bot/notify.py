@@ -29,8 +29,11 @@ class Notifier:
             accounts = await people.accounts_of(session, person.id)
         usable = sorted(
             (a for a in accounts if a.channel in self.channels),
-            key=lambda a: CHANNEL_PREFERENCE.index(a.channel)
-            if a.channel in CHANNEL_PREFERENCE else len(CHANNEL_PREFERENCE),
+            key=lambda a: (
+                CHANNEL_PREFERENCE.index(a.channel)
+                if a.channel in CHANNEL_PREFERENCE
+                else len(CHANNEL_PREFERENCE)
+            ),
         )
         if not usable:
             raise Unreachable("no account on a running channel")

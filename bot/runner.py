@@ -33,20 +33,28 @@ async def run_bot(config: Config, database: Database) -> None:
             await channels["zalo"].start()
     clock = None
     if config.get("reminders", "enabled"):
-        clock = ReminderClock(config, build_reminders(config, database),
-                              Notifier(database, channels))
+        clock = ReminderClock(
+            config, build_reminders(config, database), Notifier(database, channels)
+        )
         await clock.start()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info("fieldbot is running: %s, %s", ", ".join(channels),
-             f"webhook {webhook_url}" if webhook_url else "long polling")
+    log.info(
+        "fieldbot is running: %s, %s",
+        ", ".join(channels),
+        f"webhook {webhook_url}" if webhook_url else "long polling",
+    )
     try:
         if webhook_url:
-            server = WebhookServer(database, config.get("webhook", "secret"),
-                                   telegram=channels.get("telegram"), zalo=channels.get("zalo"))
+            server = WebhookServer(
+                database,
+                config.get("webhook", "secret"),
+                telegram=channels.get("telegram"),
+                zalo=channels.get("zalo"),
+            )
             await serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
         else:
             await stop.wait()

@@ -50,10 +50,16 @@ class ReminderClock:
         self.scheduler = AsyncIOScheduler(timezone=self.timezone)
         self.scheduler.add_job(
             self.tick,
-            CronTrigger(day_of_week="mon-fri", hour=f"{tick.hour}-{LAST_TICK_HOUR}",
-                        minute=f"{tick.minute}/{retry}" if retry < 60 else str(tick.minute),
-                        timezone=self.timezone),
-            id="reminder-tick", max_instances=1, coalesce=True, misfire_grace_time=3600,
+            CronTrigger(
+                day_of_week="mon-fri",
+                hour=f"{tick.hour}-{LAST_TICK_HOUR}",
+                minute=f"{tick.minute}/{retry}" if retry < 60 else str(tick.minute),
+                timezone=self.timezone,
+            ),
+            id="reminder-tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
         )
 
     async def tick(self) -> None:
@@ -63,8 +69,12 @@ class ReminderClock:
             log.exception("reminder tick failed")
             return
         if report.sent or report.failed or report.unreachable:
-            log.info("reminders: %d sent, %d failed, %d unreachable", report.sent,
-                     report.failed, report.unreachable)
+            log.info(
+                "reminders: %d sent, %d failed, %d unreachable",
+                report.sent,
+                report.failed,
+                report.unreachable,
+            )
 
     async def start(self) -> None:
         """Starts the clock and catches up at once: the tick sends only the latest

@@ -33,8 +33,10 @@ MAX_BODY = 1_000_000
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
-    return bool(expected) and given is not None and hmac.compare_digest(
-        given.encode(), expected.encode()
+    return (
+        bool(expected)
+        and given is not None
+        and hmac.compare_digest(given.encode(), expected.encode())
     )
 
 
@@ -45,11 +47,13 @@ class WebhookServer:
         self.telegram = telegram  # a TelegramChannel whose Application is started
         self.zalo = zalo  # a ZaloChannel with process_update(update: dict)
         self.tasks: set[asyncio.Task] = set()
-        self.app = Starlette(routes=[
-            Route("/telegram", self.telegram_update, methods=["POST"]),
-            Route("/zalo", self.zalo_update, methods=["POST"]),
-            Route("/healthz", self.healthz, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/telegram", self.telegram_update, methods=["POST"]),
+                Route("/zalo", self.zalo_update, methods=["POST"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
+            ]
+        )
 
     async def _body(self, request: Request) -> dict[str, Any] | None:
         raw = await request.body()
@@ -103,8 +107,7 @@ class WebhookServer:
             async with self.database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # noqa: BLE001 - any failure means unhealthy
-            return JSONResponse({"ok": False, "database": type(error).__name__},
-                                status_code=503)
+            return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def drain(self) -> None:
@@ -116,8 +119,9 @@ class WebhookServer:
 async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event) -> None:
     import uvicorn
 
-    config = uvicorn.Config(server.app, host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        server.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+    )
     runner = uvicorn.Server(config)
     runner.install_signal_handlers = lambda: None  # fieldbot run owns the signals
     task = asyncio.create_task(runner.serve())

@@ -188,7 +188,7 @@ class Turn:
         return await self._in_run(run, text)
 
     async def _typed_report_done(self, text: str) -> str | None:
-        """"Đã nộp báo cáo" typed (where there are no buttons) confirms the report of
+        """ "Đã nộp báo cáo" typed (where there are no buttons) confirms the report of
         the newest reminder this person got, whatever checklist is open."""
         if fold(text) not in {fold(t(language, "button_report_done")) for language in LANGUAGES}:
             return None
@@ -560,8 +560,9 @@ class Turn:
         return await self._stale(run)
 
     async def _confirm_report(self, deadline_id: str, year: str, department: str):
-        deadline = await self.session.get(Deadline, _as_id(deadline_id)) \
-            if _as_id(deadline_id) else None
+        deadline = (
+            await self.session.get(Deadline, _as_id(deadline_id)) if _as_id(deadline_id) else None
+        )
         if deadline is None or _as_id(year) is None:
             return await self._stale(await runs.open_run(self.session, self.person.id))
         if self.person.role != "admin" and not (
@@ -569,7 +570,8 @@ class Turn:
         ):
             return [Reply(self.t("report_not_yours"))]
         _row, created = await reminders.confirm_report(
-            self.session, deadline.id, department, int(year), self.person.id)
+            self.session, deadline.id, department, int(year), self.person.id
+        )
         title = deadline.title_en if self.lang == "en" else deadline.title_vi
         key = "report_confirmed" if created else "report_already_confirmed"
         return [Reply(self.t(key, department=department, title=title, year=year))]
@@ -713,8 +715,14 @@ class Turn:
         return fold(text) in ("bo qua", "skip", "bq")
 
     async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
-        await self._save(run, question.id, value_text=value.text, value_number=value.number,
-                         value_date=value.date, value_json=value.json)
+        await self._save(
+            run,
+            question.id,
+            value_text=value.text,
+            value_number=value.number,
+            value_date=value.date,
+            value_json=value.json,
+        )
         return await self._advance(run, checklist, after=question.id)
 
     async def _skip(self, run: ChecklistRun) -> list[Reply]:

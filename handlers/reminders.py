@@ -143,7 +143,13 @@ class Reminders:
                     if slot is None or (only_new_slots and slot.send_on != today):
                         continue
                     planned += await self._plan_deadline(
-                        session, deadline, year, due, slot, today, departments,
+                        session,
+                        deadline,
+                        year,
+                        due,
+                        slot,
+                        today,
+                        departments,
                         with_status=only_new_slots,
                     )
         return planned

@@ -342,8 +342,12 @@ def summary_chart(
             if not target_labelled:
                 label, target_labelled = t(language, "rep_chart_target"), True
             axes.hlines(
-                indicator.target.value * 100, x - 0.38, x + 0.38, colors="black",
-                linewidth=2.5, label=label,
+                indicator.target.value * 100,
+                x - 0.38,
+                x + 0.38,
+                colors="black",
+                linewidth=2.5,
+                label=label,
             )
             axes.annotate(
                 f"{target_text(indicator.target, 'ratio', language)} ({indicator.target.year})",
@@ -362,8 +366,13 @@ def summary_chart(
                 label = t(language, "rep_chart_expected", date=day_text(as_of))
                 expected_labelled = True
             axes.hlines(
-                indicator.expected * 100, x - 0.38, x + 0.38, colors="#555555",
-                linestyles="dashed", linewidth=1.5, label=label,
+                indicator.expected * 100,
+                x - 0.38,
+                x + 0.38,
+                colors="#555555",
+                linestyles="dashed",
+                linewidth=1.5,
+                label=label,
             )
     axes.set_xticks(positions, [t(language, f"rep_chart_{i.id}") for i in shown])
     axes.set_ylim(0, 115)
@@ -475,8 +484,9 @@ async def load_export(
     today: date | None = None,
 ) -> ExportData:
     settings = settings or ReportSettings()
-    scope = _scope(year, settings, department=department, commune=commune,
-                   old_district=old_district)
+    scope = _scope(
+        year, settings, department=department, commune=commune, old_district=old_district
+    )
     checks = await kpi.submitted_checks(session, scope)
     sites = await kpi.sites_with_activity(session, scope)
     figures = await compute_kpis(
@@ -523,7 +533,7 @@ async def export_xlsx(
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
-    for character in '[]:*?/\\':
+    for character in "[]:*?/\\":
         name = name.replace(character, " ")
     name = name.strip()[:31] or "Sheet"
     title, number = name, 2
@@ -588,8 +598,12 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
         )
         fixed = ["rep_col_run", "rep_col_submitted", "rep_col_inspector", "rep_col_department"]
         if with_site:
-            fixed += ["rep_col_site_code", "rep_col_site_name", "rep_col_site_kind",
-                      "rep_col_commune"]
+            fixed += [
+                "rep_col_site_code",
+                "rep_col_site_name",
+                "rep_col_site_kind",
+                "rep_col_commune",
+            ]
         fixed.append("rep_col_version")
         columns = _columns_for(checklist, checks)
         headers = [t(lang, key) for key in fixed] + [
@@ -752,13 +766,15 @@ async def report_docx(
     indicators = evaluate(figures, settings.targets, as_of)
     scope = figures.scope
     clusters = await kpi.latest_checks(
-        session, scope, kpi.CLUSTER_AWARENESS, [kpi.CLUSTER_KIND], cumulative=True,
+        session,
+        scope,
+        kpi.CLUSTER_AWARENESS,
+        [kpi.CLUSTER_KIND],
+        cumulative=True,
         require=("aware", "yes"),
     )
     shops = await kpi.latest_checks(session, scope, kpi.SUPERMARKET, kpi.RETAIL_KINDS)
-    draft = _ReportDraft(
-        figures, indicators, clusters, shops, settings, language, today, as_of
-    )
+    draft = _ReportDraft(figures, indicators, clusters, shops, settings, language, today, as_of)
     return await asyncio.to_thread(draft.write, Path(path))
 
 
@@ -813,8 +829,9 @@ class _ReportDraft:
 
     # -- parts --
 
-    def _paragraph(self, document, text: str, *, bold=False, italic=False, align=None,
-                   size: int | None = None):
+    def _paragraph(
+        self, document, text: str, *, bold=False, italic=False, align=None, size: int | None = None
+    ):
         paragraph = document.add_paragraph()
         run = paragraph.add_run(text)
         run.bold, run.italic = bold, italic
@@ -829,8 +846,14 @@ class _ReportDraft:
         left, right = table.rows[0].cells
         left.text, right.text = "", ""
         for cell, lines in (
-            (left, [(self.t("rep_doc_parent"), False), (self.t("rep_doc_agency"), True),
-                    (self.t("rep_doc_number"), False)]),
+            (
+                left,
+                [
+                    (self.t("rep_doc_parent"), False),
+                    (self.t("rep_doc_agency"), True),
+                    (self.t("rep_doc_number"), False),
+                ],
+            ),
             (right, [(self.t("rep_doc_nation"), True), (self.t("rep_doc_motto"), True)]),
         ):
             first = True
@@ -843,15 +866,20 @@ class _ReportDraft:
                 paragraph.alignment = self._centre
         self._paragraph(
             document,
-            self.t("rep_doc_place_date", day=f"{self.today.day:02d}",
-                   month=f"{self.today.month:02d}", year=self.today.year),
+            self.t(
+                "rep_doc_place_date",
+                day=f"{self.today.day:02d}",
+                month=f"{self.today.month:02d}",
+                year=self.today.year,
+            ),
             italic=True,
             align=self._right,
         )
         year = self.figures.scope.year
         self._paragraph(document, self.t("rep_doc_title"), bold=True, align=self._centre, size=14)
-        self._paragraph(document, self.t("rep_doc_subtitle", year=year), bold=True,
-                        align=self._centre)
+        self._paragraph(
+            document, self.t("rep_doc_subtitle", year=year), bold=True, align=self._centre
+        )
         self._paragraph(
             document,
             self.t("rep_doc_draft", date=day_text(self.today), as_of=day_text(self.as_of)),
@@ -873,8 +901,13 @@ class _ReportDraft:
             title = group[0].title_vi if lang == "vi" else group[0].title_en
             self._paragraph(
                 document,
-                self.t("rep_doc_s1_reports", title=title, due=day_text(group[0].due),
-                       done=len(done), total=len(group)),
+                self.t(
+                    "rep_doc_s1_reports",
+                    title=title,
+                    due=day_text(group[0].due),
+                    done=len(done),
+                    total=len(group),
+                ),
                 align=self._justify,
             )
             for report in group:
@@ -893,40 +926,68 @@ class _ReportDraft:
         k1, k3 = self.indicator("k1"), self.indicator("k3")
         k2 = self.indicator("k2")
         sections = [
-            ("rep_doc_s2_1", "rep_doc_s2_1_text", {
-                "start": start, "year": year,
-                "reached": count_text(figures.k1.numerator, lang),
-                "total": count_text(figures.k1.denominator, lang),
-                "percent": percent_text(figures.k1.value, lang),
-                "target": self._target_phrase(k1),
-            }),
-            ("rep_doc_s2_2", "rep_doc_s2_2_text", {
-                "year": year, "applied": count_text(figures.k2_applied, lang),
-                "building": count_text(figures.k2_building, lang),
-                "target": self._target_phrase(k2),
-            }),
-            ("rep_doc_s2_3", "rep_doc_s2_3_text", {
-                "year": year,
-                "checked": count_text(figures.coverage.numerator, lang),
-                "total": count_text(figures.coverage.denominator, lang),
-                "coverage": percent_text(figures.coverage.value, lang),
-                "full": count_text(figures.k3.numerator, lang),
-                "k3": percent_text(figures.k3.value, lang),
-                "target": self._target_phrase(k3),
-                "bags": count_text(figures.k4_nonbio_bags, lang),
-            }),
-            ("rep_doc_s2_4", "rep_doc_s2_4_text", {
-                "sites": count_text(figures.k5_sites, lang),
-                "codes": count_text(figures.k5_product_codes, lang),
-            }),
-            ("rep_doc_s2_5", "rep_doc_s2_5_text", {
-                "year": year, "facilities": count_text(figures.k6_facilities, lang),
-            }),
-            ("rep_doc_s2_6", "rep_doc_s2_6_text", {
-                "year": year, "events": count_text(figures.k7_events, lang),
-                "products": count_text(figures.k7_eco_products, lang),
-                "suppliers": count_text(figures.k7_suppliers, lang),
-            }),
+            (
+                "rep_doc_s2_1",
+                "rep_doc_s2_1_text",
+                {
+                    "start": start,
+                    "year": year,
+                    "reached": count_text(figures.k1.numerator, lang),
+                    "total": count_text(figures.k1.denominator, lang),
+                    "percent": percent_text(figures.k1.value, lang),
+                    "target": self._target_phrase(k1),
+                },
+            ),
+            (
+                "rep_doc_s2_2",
+                "rep_doc_s2_2_text",
+                {
+                    "year": year,
+                    "applied": count_text(figures.k2_applied, lang),
+                    "building": count_text(figures.k2_building, lang),
+                    "target": self._target_phrase(k2),
+                },
+            ),
+            (
+                "rep_doc_s2_3",
+                "rep_doc_s2_3_text",
+                {
+                    "year": year,
+                    "checked": count_text(figures.coverage.numerator, lang),
+                    "total": count_text(figures.coverage.denominator, lang),
+                    "coverage": percent_text(figures.coverage.value, lang),
+                    "full": count_text(figures.k3.numerator, lang),
+                    "k3": percent_text(figures.k3.value, lang),
+                    "target": self._target_phrase(k3),
+                    "bags": count_text(figures.k4_nonbio_bags, lang),
+                },
+            ),
+            (
+                "rep_doc_s2_4",
+                "rep_doc_s2_4_text",
+                {
+                    "sites": count_text(figures.k5_sites, lang),
+                    "codes": count_text(figures.k5_product_codes, lang),
+                },
+            ),
+            (
+                "rep_doc_s2_5",
+                "rep_doc_s2_5_text",
+                {
+                    "year": year,
+                    "facilities": count_text(figures.k6_facilities, lang),
+                },
+            ),
+            (
+                "rep_doc_s2_6",
+                "rep_doc_s2_6_text",
+                {
+                    "year": year,
+                    "events": count_text(figures.k7_events, lang),
+                    "products": count_text(figures.k7_eco_products, lang),
+                    "suppliers": count_text(figures.k7_suppliers, lang),
+                },
+            ),
         ]
         for heading, text, values in sections:
             document.add_heading(self.t(heading), level=2)
@@ -940,8 +1001,9 @@ class _ReportDraft:
         if figures.never_checked:
             names = ", ".join(site.name for site in figures.never_checked[:20])
             if len(figures.never_checked) > 20:
-                names = self.t("rep_never_checked_more", names=names,
-                               more=len(figures.never_checked) - 20)
+                names = self.t(
+                    "rep_never_checked_more", names=names, more=len(figures.never_checked) - 20
+                )
             self._paragraph(
                 document,
                 self.t("rep_doc_s4_never", count=len(figures.never_checked), names=names),
@@ -950,8 +1012,9 @@ class _ReportDraft:
         behind = [i for i in self.indicators if i.status == Status.BEHIND]
         if behind:
             listed = "; ".join(self.t(f"rep_long_{i.id}") for i in behind)
-            self._paragraph(document, self.t("rep_doc_s4_behind", indicators=listed),
-                            align=self._justify)
+            self._paragraph(
+                document, self.t("rep_doc_s4_behind", indicators=listed), align=self._justify
+            )
 
         document.add_heading(self.t("rep_doc_s5"), level=1)
         self._paragraph(document, self.t("rep_doc_s5_fill"), italic=True)
@@ -1010,24 +1073,28 @@ class _ReportDraft:
         for number, indicator in enumerate(self.indicators, start=1):
             targets = [
                 target_text(_target_of(indicator, y), indicator.kind, lang)
-                if _target_of(indicator, y) else "—"
+                if _target_of(indicator, y)
+                else "—"
                 for y in years
             ]
             label = self.t(f"rep_long_{indicator.id}")
             if indicator.id != "coverage":
                 label = f"{indicator.id.upper()}. {label}"
-            rows.append([
-                str(number),
-                label,
-                *targets,
-                value_text(indicator, lang),
-                percent_text(indicator.achieved, lang),
-                self.t(f"rep_source_{indicator.id}"),
-            ])
+            rows.append(
+                [
+                    str(number),
+                    label,
+                    *targets,
+                    value_text(indicator, lang),
+                    percent_text(indicator.achieved, lang),
+                    self.t(f"rep_source_{indicator.id}"),
+                ]
+            )
         self._table(document, headers, rows, size=10)
 
-    def _annex_table(self, document, checklist_id: str, checks: list[kpi.CheckRow],
-                     date_header: str) -> None:
+    def _annex_table(
+        self, document, checklist_id: str, checks: list[kpi.CheckRow], date_header: str
+    ) -> None:
         if not checks:
             self._paragraph(document, self.t("rep_doc_annex_none"), italic=True)
             return
@@ -1036,8 +1103,7 @@ class _ReportDraft:
             (question_id, question)
             for question_id, question in _columns_for(checklist, checks)
             if question is None
-            or (question.type not in _ANNEX_SKIPPED_TYPES and question.id not in
-                _ANNEX_SKIPPED_IDS)
+            or (question.type not in _ANNEX_SKIPPED_TYPES and question.id not in _ANNEX_SKIPPED_IDS)
         ]
         headers = [
             self.t("rep_col_no"),
@@ -1048,21 +1114,27 @@ class _ReportDraft:
         ]
         rows = []
         for number, check in enumerate(checks, start=1):
-            rows.append([
-                str(number),
-                f"{check.site_name} ({check.site_code})",
-                check.site_commune or "",
-                day_text(_local(check.submitted_at, self.settings.timezone)),
-                *(answer_text(q, check.answers.get(qid), self.language) for qid, q in questions),
-            ])
+            rows.append(
+                [
+                    str(number),
+                    f"{check.site_name} ({check.site_code})",
+                    check.site_commune or "",
+                    day_text(_local(check.submitted_at, self.settings.timezone)),
+                    *(
+                        answer_text(q, check.answers.get(qid), self.language)
+                        for qid, q in questions
+                    ),
+                ]
+            )
         self._table(document, headers, rows, size=8)
 
     def _annexes(self, document) -> None:
         year = self.figures.scope.year
         start = self.settings.targets.start_year
         document.add_heading(self.t("rep_doc_annex1", start=start, year=year), level=1)
-        self._annex_table(document, kpi.CLUSTER_AWARENESS, self.clusters,
-                          self.t("rep_col_check_date"))
+        self._annex_table(
+            document, kpi.CLUSTER_AWARENESS, self.clusters, self.t("rep_col_check_date")
+        )
         document.add_heading(self.t("rep_doc_annex2", year=year), level=1)
         self._annex_table(document, kpi.SUPERMARKET, self.shops, self.t("rep_col_check_date"))
 
@@ -1083,8 +1155,14 @@ def parse_year(argument: str, today: date, first: int = 2021) -> int | None:
 def _usage(language: str, command: str, today: date, first: int) -> list[Reply]:
     return [
         Reply(
-            t(language, "rep_usage_year", command=command, example=today.year, first=first,
-              last=today.year + 1)
+            t(
+                language,
+                "rep_usage_year",
+                command=command,
+                example=today.year,
+                first=first,
+                last=today.year + 1,
+            )
         )
     ]
 
@@ -1107,7 +1185,10 @@ def fresh_path(out_dir: Path, file_name: str) -> Path:
 
 
 async def summary_command(
-    session: AsyncSession, person: Person, argument: str, settings: ReportSettings,
+    session: AsyncSession,
+    person: Person,
+    argument: str,
+    settings: ReportSettings,
     today: date | None = None,
 ) -> list[Reply]:
     """/summary [year]: admins see the province, heads their own department,
@@ -1121,9 +1202,7 @@ async def summary_command(
     if year is None:
         return _usage(lang, "/summary", today, first)
     department = person.department_code if person.role == "head" else None
-    summary = await build_summary(
-        session, year, lang, department, settings=settings, today=today
-    )
+    summary = await build_summary(session, year, lang, department, settings=settings, today=today)
     chart = fresh_path(settings.out_dir, f"summary-{year}.png")
     await asyncio.to_thread(
         summary_chart, summary.kpis, settings.targets, chart, language=lang, as_of=summary.as_of
@@ -1148,7 +1227,10 @@ def _admin_year(
 
 
 async def export_command(
-    session: AsyncSession, person: Person, argument: str, settings: ReportSettings,
+    session: AsyncSession,
+    person: Person,
+    argument: str,
+    settings: ReportSettings,
     today: date | None = None,
 ) -> list[Reply]:
     """/export [year]: admins only; an XLSX document."""
@@ -1165,7 +1247,10 @@ async def export_command(
 
 
 async def report_command(
-    session: AsyncSession, person: Person, argument: str, settings: ReportSettings,
+    session: AsyncSession,
+    person: Person,
+    argument: str,
+    settings: ReportSettings,
     today: date | None = None,
 ) -> list[Reply]:
     """/report [year]: admins only; a DOCX draft of the annual report."""

@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def normalise_url(url: str) -> str:
     """Accept plain sqlite:// and postgresql:// URLs and pick the async drivers."""
     if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
@@ -79,6 +79,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 async def _run_alembic(engine: AsyncEngine, action, *args) -> None:
     async with engine.begin() as connection:
+
         def run(sync_connection) -> None:
             config = alembic_config(str(engine.url))
             config.attributes["connection"] = sync_connection

@@ -146,8 +146,9 @@ def _site_conditions(scope: Scope, kinds: Sequence[str] | None = None) -> list[A
     return conditions
 
 
-def _run_site_matches(scope: Scope, kinds: Sequence[str] | None = None,
-                      operating_only: bool = True) -> Any:
+def _run_site_matches(
+    scope: Scope, kinds: Sequence[str] | None = None, operating_only: bool = True
+) -> Any:
     """The run's site is operating (of these kinds, in the scope's place), as a
     correlated scalar subquery: PostgreSQL never flattens it into a join, so it stays
     one primary-key lookup per run whatever the planner's statistics say."""
@@ -168,8 +169,7 @@ def _department_condition(scope: Scope, run=_run) -> list[Any]:
     return [run.c.person_id.in_(members)]
 
 
-def _submitted(checklist_id: str | None, since: datetime, until: datetime,
-               run=_run) -> list[Any]:
+def _submitted(checklist_id: str | None, since: datetime, until: datetime, run=_run) -> list[Any]:
     conditions = [
         run.c.status == "submitted",
         run.c.submitted_at >= since,
@@ -557,8 +557,9 @@ async def report_statuses(session: AsyncSession, scope: Scope) -> tuple[ReportSt
         if due is None or (not deadline.active and not has_confirmation):
             continue
         departments = list(deadline.departments) or all_departments
-        departments += [code for (d, code) in confirmed if d == deadline.id and code not in
-                        departments]
+        departments += [
+            code for (d, code) in confirmed if d == deadline.id and code not in departments
+        ]
         for code in departments:
             if scope.department and code != scope.department:
                 continue
@@ -702,17 +703,14 @@ async def attach_answers(session: AsyncSession, checks: list[CheckRow]) -> list[
     ids = list(by_id)
     for begin in range(0, len(ids), _IDS_PER_QUERY):
         chunk = ids[begin : begin + _IDS_PER_QUERY]
-        statement = (
-            sa.select(
-                _answer.c.run_id,
-                _answer.c.question_id,
-                _answer.c.value_text,
-                _answer.c.value_number,
-                _answer.c.value_date,
-                _answer.c.value_json,
-            )
-            .where(_answer.c.run_id.in_(chunk), _answer.c.skipped.is_(False))
-        )
+        statement = sa.select(
+            _answer.c.run_id,
+            _answer.c.question_id,
+            _answer.c.value_text,
+            _answer.c.value_number,
+            _answer.c.value_date,
+            _answer.c.value_json,
+        ).where(_answer.c.run_id.in_(chunk), _answer.c.skipped.is_(False))
         for row in (await session.exec(statement)).all():
             by_id[row.run_id].answers[row.question_id] = row
     return checks
@@ -806,9 +804,7 @@ async def find_places(session: AsyncSession, text: str) -> list[tuple[str, str]]
     if not wanted:
         return []
     communes = (await session.exec(sa.select(sa.distinct(_site.c.commune)))).scalars().all()
-    districts = (
-        await session.exec(sa.select(sa.distinct(_site.c.old_district)))
-    ).scalars().all()
+    districts = (await session.exec(sa.select(sa.distinct(_site.c.old_district)))).scalars().all()
     places = [("commune", name) for name in communes if name] + [
         ("old_district", name) for name in districts if name
     ]
@@ -1040,4 +1036,3 @@ def percent_text(share: float | None, language: str = "vi") -> str:
     if language == "vi":
         text = text.replace(".", ",")
     return f"{text}%"
-

@@ -228,7 +228,10 @@ DEPARTMENTS = [
     ("QLTM", "Phòng Quản lý thương mại", "Trade Management Division"),
     ("QLCN", "Phòng Quản lý công nghiệp", "Industry Management Division"),
     ("QLNL", "Phòng Quản lý năng lượng", "Energy Management Division"),
-    ("TTKC", "Trung tâm Khuyến công và Xúc tiến thương mại",
-     "Industrial and Trade Promotion Centre"),
+    (
+        "TTKC",
+        "Trung tâm Khuyến công và Xúc tiến thương mại",
+        "Industrial and Trade Promotion Centre",
+    ),
     ("KHAC", "Các phòng khác thuộc Sở", "Other divisions of the Department"),
 ]

@@ -20,9 +20,7 @@ class PeopleError(ValueError):
         self.reason = reason
 
 
-async def find_by_account(
-    session: AsyncSession, channel: str, external_id: str
-) -> Person | None:
+async def find_by_account(session: AsyncSession, channel: str, external_id: str) -> Person | None:
     statement = (
         select(Person)
         .join(ChannelAccount, ChannelAccount.person_id == Person.id)

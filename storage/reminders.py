@@ -77,12 +77,15 @@ async def latest_unconfirmed_reminder(
         ReportConfirmation.year == ReminderDelivery.year,
     )
     statement = (
-        select(ReminderDelivery.deadline_id, ReminderDelivery.department_code,
-               ReminderDelivery.year)
-        .where(ReminderDelivery.recipient_id == person_id,
-               ReminderDelivery.kind == "reminder",
-               ReminderDelivery.status == "sent",
-               ~confirmed.exists())
+        select(
+            ReminderDelivery.deadline_id, ReminderDelivery.department_code, ReminderDelivery.year
+        )
+        .where(
+            ReminderDelivery.recipient_id == person_id,
+            ReminderDelivery.kind == "reminder",
+            ReminderDelivery.status == "sent",
+            ~confirmed.exists(),
+        )
         .order_by(col(ReminderDelivery.sent_at).desc())
     )
     row = (await session.exec(statement)).first()

@@ -42,9 +42,11 @@ async def claim_inbound(session: AsyncSession, channel: str, key: str) -> bool:
     is not marked as seen and will be processed when delivered again. One
     statement: a second worker claiming the same update waits, then finds it taken.
     """
-    statement = _insert(session)(InboundReceipt).values(
-        channel=channel, key=key, received_at=utcnow()
-    ).on_conflict_do_nothing()
+    statement = (
+        _insert(session)(InboundReceipt)
+        .values(channel=channel, key=key, received_at=utcnow())
+        .on_conflict_do_nothing()
+    )
     result = await session.exec(statement)
     return result.rowcount == 1
 

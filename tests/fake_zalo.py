@@ -119,8 +119,12 @@ class FakeZalo:
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, bot_name: str = "bot.fieldbot") -> None:
         self.token = token
-        self.bot = {"id": token.split(":", 1)[0], "account_name": bot_name,
-                    "account_type": "BASIC", "can_join_groups": False}
+        self.bot = {
+            "id": token.split(":", 1)[0],
+            "account_name": bot_name,
+            "account_type": "BASIC",
+            "can_join_groups": False,
+        }
         self.sent: list[SentRecord] = []
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {"url": "", "secret_token": "", "updated_at": now_ms()}
@@ -136,8 +140,10 @@ class FakeZalo:
         self._runner: web.AppRunner | None = None
         self._methods = {
             name: getattr(self, "_api_" + name)
-            for name in ("getMe getUpdates sendMessage sendPhoto sendChatAction setWebhook "
-                         "deleteWebhook getWebhookInfo").split()
+            for name in (
+                "getMe getUpdates sendMessage sendPhoto sendChatAction setWebhook "
+                "deleteWebhook getWebhookInfo"
+            ).split()
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -145,8 +151,9 @@ class FakeZalo:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/images/{name}", self._handle_image)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
-                                     shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -169,9 +176,15 @@ class FakeZalo:
         await self.stop()
 
     # ------------------------------------------------------------ test controls
-    def fail_next(self, method: str, error_code: int = 429, http_status: int = 200,
-                  count: int = 1, description: str | None = None,
-                  retry_after: float | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error_code: int = 429,
+        http_status: int = 200,
+        count: int = 1,
+        description: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         """The next ``count`` calls of ``method`` fail with ``error_code``, answered
         with HTTP ``http_status`` (200 as Zalo often does, or 429 / 500)."""
         fault = _Fault(error_code, http_status, description, retry_after)
@@ -186,13 +199,23 @@ class FakeZalo:
         return update
 
     # The make_* builders only build (for webhook bodies); user_sends_* also queue.
-    def make_update(self, user_id: str, event_name: str, content: dict | None = None, *,
-                    display_name: str | None = None, message_id: str | None = None) -> dict:
+    def make_update(
+        self,
+        user_id: str,
+        event_name: str,
+        content: dict | None = None,
+        *,
+        display_name: str | None = None,
+        message_id: str | None = None,
+    ) -> dict:
         if display_name:
             self.names[user_id] = display_name
         message = {
-            "from": {"id": user_id, "display_name": self.names.get(user_id, "Tester"),
-                     "is_bot": False},
+            "from": {
+                "id": user_id,
+                "display_name": self.names.get(user_id, "Tester"),
+                "is_bot": False,
+            },
             "chat": {"id": user_id, "chat_type": "PRIVATE"},
             **(content or {}),
             "message_id": message_id or new_id(),
@@ -203,8 +226,14 @@ class FakeZalo:
     def make_text(self, user_id: str, text: str, **kwargs) -> dict:
         return self.make_update(user_id, "message.text.received", {"text": text}, **kwargs)
 
-    def make_image(self, user_id: str, image_bytes: bytes, field: str = "photo_url",
-                   caption: str | None = None, **kwargs) -> dict:
+    def make_image(
+        self,
+        user_id: str,
+        image_bytes: bytes,
+        field: str = "photo_url",
+        caption: str | None = None,
+        **kwargs,
+    ) -> dict:
         """An image message; the bytes are served at a loopback URL until the end."""
         name = f"{new_id()}.jpg"
         self.images[name] = image_bytes
@@ -216,18 +245,19 @@ class FakeZalo:
     def user_sends_text(self, user_id: str, text: str, **kwargs) -> dict:
         return self.push_update(self.make_text(user_id, text, **kwargs))
 
-    def user_sends_image(self, user_id: str, image_bytes: bytes, field: str = "photo_url",
-                         **kwargs) -> dict:
+    def user_sends_image(
+        self, user_id: str, image_bytes: bytes, field: str = "photo_url", **kwargs
+    ) -> dict:
         return self.push_update(self.make_image(user_id, image_bytes, field, **kwargs))
 
     def user_sends_sticker(self, user_id: str, **kwargs) -> dict:
         content = {"sticker": "bfe458bf64fa8da4d4eb", "url": f"{self.base_url}/images/sticker"}
         return self.push_update(
-            self.make_update(user_id, "message.sticker.received", content, **kwargs))
+            self.make_update(user_id, "message.sticker.received", content, **kwargs)
+        )
 
     def user_sends_unsupported(self, user_id: str, **kwargs) -> dict:
-        return self.push_update(self.make_update(user_id, "message.unsupported.received",
-                                                 **kwargs))
+        return self.push_update(self.make_update(user_id, "message.unsupported.received", **kwargs))
 
     update_body = staticmethod(update_body)
     new_user_id = staticmethod(new_id)
@@ -240,8 +270,9 @@ class FakeZalo:
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for_message(self, chat_id: str, predicate=None,
-                               timeout: float = 10.0) -> SentRecord:
+    async def wait_for_message(
+        self, chat_id: str, predicate=None, timeout: float = 10.0
+    ) -> SentRecord:
         """The oldest unconsumed message to the chat matching ``predicate(record)``;
         waits for it, then marks it consumed."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -252,10 +283,13 @@ class FakeZalo:
                     return record
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                seen = [(r.text, "consumed" if r.consumed else "new")
-                        for r in self.messages_to(chat_id)]
-                raise AssertionError(f"no matching message to chat {chat_id} within "
-                                     f"{timeout}s; messages so far: {seen}")
+                seen = [
+                    (r.text, "consumed" if r.consumed else "new") for r in self.messages_to(chat_id)
+                ]
+                raise AssertionError(
+                    f"no matching message to chat {chat_id} within "
+                    f"{timeout}s; messages so far: {seen}"
+                )
             await self._sent_signal.wait(remaining)
 
     async def expect_no_message(self, chat_id: str, within: float = 0.3) -> None:
@@ -294,7 +328,8 @@ class FakeZalo:
         if faults:
             fault = faults.pop(0)
             description = fault.description or {
-                429: "Too Many Requests: quota exceeded", 500: "Internal Server Error",
+                429: "Too Many Requests: quota exceeded",
+                500: "Internal Server Error",
             }.get(fault.error_code, f"Error {fault.error_code}")
             body = _error(fault.error_code, description, fault.retry_after)
             return self._answer(method, params, body, fault.http_status)
@@ -311,8 +346,7 @@ class FakeZalo:
 
     def _answer(self, method: str, params: dict, body: dict, status: int = 200) -> web.Response:
         self.calls.append(Call(method, params, status, body))
-        return web.json_response(body, status=status,
-                                 reason=_HTTP_REASONS.get(status, "Error"))
+        return web.json_response(body, status=status, reason=_HTTP_REASONS.get(status, "Error"))
 
     async def _handle_image(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -332,14 +366,22 @@ class FakeZalo:
                 if isinstance(data, dict):
                     params.update(data)
             else:
-                params.update({k: v for k, v in (await request.post()).items()
-                               if isinstance(v, str)})
+                params.update(
+                    {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+                )
         return params
 
     def _record(self, method: str, params: dict, text: str | None, result: Any) -> None:
         chat_id = params.get("chat_id")
-        self.sent.append(SentRecord(method, str(chat_id) if chat_id is not None else None,
-                                    text, copy.deepcopy(params), result))
+        self.sent.append(
+            SentRecord(
+                method,
+                str(chat_id) if chat_id is not None else None,
+                text,
+                copy.deepcopy(params),
+                result,
+            )
+        )
         self._sent_signal.fire()
 
     @staticmethod
@@ -430,8 +472,7 @@ _TIMEOUT = object()  # getUpdates found nothing: answered ok:false, error_code 4
 class ZaloPhone:
     """One person's Zalo chat with the bot: sends as the user, reads the bot's texts."""
 
-    def __init__(self, zalo: FakeZalo, user_id: str | None = None,
-                 name: str = "Tester") -> None:
+    def __init__(self, zalo: FakeZalo, user_id: str | None = None, name: str = "Tester") -> None:
         self.zalo = zalo
         self.user_id = user_id or new_id()
         self.name = name
@@ -439,7 +480,8 @@ class ZaloPhone:
     async def expect(self, fragment: str, timeout: float = 15.0) -> SentRecord:
         """Waits for a message containing ``fragment``; earlier ones count as read."""
         record = await self.zalo.wait_for_message(
-            self.user_id, predicate=lambda r: fragment in (r.text or ""), timeout=timeout)
+            self.user_id, predicate=lambda r: fragment in (r.text or ""), timeout=timeout
+        )
         for earlier in self.zalo.messages_to(self.user_id):
             if earlier is record:
                 break

@@ -23,8 +23,11 @@ def bot_config(tg: FakeTelegram, database_url: str, media_dir: Path) -> Config:
     return Config(defaults()).with_values(
         database={"url": database_url},
         bot={"media_dir": str(media_dir)},
-        telegram={"token": tg.token, "api_base_url": tg.api_base_url,
-                  "file_base_url": tg.file_base_url},
+        telegram={
+            "token": tg.token,
+            "api_base_url": tg.api_base_url,
+            "file_base_url": tg.file_base_url,
+        },
     )
 
 
@@ -40,8 +43,13 @@ async def seed(database: Database) -> None:
             ("Trần Quản Trị", "admin", "KTATMT", ADMIN),
             ("Võ Trưởng Phòng", "head", "QLTM", HEAD),
         ]:
-            await people.add_person(session, name=name, role=role, department_code=department,
-                                    accounts={"telegram": str(user_id)})
+            await people.add_person(
+                session,
+                name=name,
+                role=role,
+                department_code=department,
+                accounts={"telegram": str(user_id)},
+            )
         await session.commit()
 
 
@@ -62,8 +70,9 @@ async def running_bot(tg: FakeTelegram, database_url: str, media_dir: Path, **en
 class Phone:
     """One person's Telegram chat with the bot."""
 
-    def __init__(self, tg: FakeTelegram, user_id: int, name: str = "Tester",
-                 language: str = "vi") -> None:
+    def __init__(
+        self, tg: FakeTelegram, user_id: int, name: str = "Tester", language: str = "vi"
+    ) -> None:
         self.tg = tg
         self.user_id = user_id
         self.name = name
@@ -82,8 +91,9 @@ class Phone:
         return record
 
     async def send(self, text: str, expect: str) -> SentRecord:
-        self.tg.user_sends_text(self.user_id, text, first_name=self.name,
-                                language_code=self.language)
+        self.tg.user_sends_text(
+            self.user_id, text, first_name=self.name, language_code=self.language
+        )
         return await self.expect(expect)
 
     def button(self, label: str) -> tuple[int, str]:
@@ -97,8 +107,13 @@ class Phone:
 
     async def tap(self, label: str, expect: str) -> SentRecord:
         message_id, data = self.button(label)
-        self.tg.user_presses_button(self.user_id, data, message_id=message_id,
-                                    first_name=self.name, language_code=self.language)
+        self.tg.user_presses_button(
+            self.user_id,
+            data,
+            message_id=message_id,
+            first_name=self.name,
+            language_code=self.language,
+        )
         return await self.expect(expect)
 
     async def send_photo(self, content: bytes, expect: str) -> SentRecord:

@@ -23,8 +23,9 @@ class Channel:
 
 async def person_with(db, accounts: dict[str, str]):
     async with db.session() as session:
-        person = await people.add_person(session, name="Head", role="head",
-                                         department_code="QLTM", accounts=accounts)
+        person = await people.add_person(
+            session, name="Head", role="head", department_code="QLTM", accounts=accounts
+        )
         await session.commit()
         return person
 

@@ -40,17 +40,27 @@ class RecordingSender:
 async def add_heads(db) -> None:
     async with db.session() as session:
         for name, department, account in [
-            ("Head QLTM", "QLTM", "9001"), ("Head QLCN", "QLCN", "9002"),
-            ("Head KTATMT", "KTATMT", "9003"), ("Head QLNL", "QLNL", None),
+            ("Head QLTM", "QLTM", "9001"),
+            ("Head QLCN", "QLCN", "9002"),
+            ("Head KTATMT", "KTATMT", "9003"),
+            ("Head QLNL", "QLNL", None),
         ]:
-            await people.add_person(session, name=name, role="head", department_code=department,
-                                    accounts={"telegram": account} if account else {})
+            await people.add_person(
+                session,
+                name=name,
+                role="head",
+                department_code=department,
+                accounts={"telegram": account} if account else {},
+            )
         await session.commit()
 
 
 def reminders_for(db) -> Reminders:
-    return Reminders(db, ChecklistRegistry.load(),
-                     ReminderSettings(timezone=TZ, holidays=HOLIDAYS, tick_time=time(8, 0)))
+    return Reminders(
+        db,
+        ChecklistRegistry.load(),
+        ReminderSettings(timezone=TZ, holidays=HOLIDAYS, tick_time=time(8, 0)),
+    )
 
 
 def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
@@ -103,15 +113,21 @@ async def test_walking_from_november_to_christmas_sends_each_reminder_once(db):
             assert len(escalation) == 1
             assert "QLTM" in escalation[0] and "QLCN" in escalation[0]
             overdue_days = (day - date(2026, 12, 10)).days
-            assert all(f"quá hạn {overdue_days} ngày" in text
-                       for _, text in messages if text not in escalation)
+            assert all(
+                f"quá hạn {overdue_days} ngày" in text
+                for _, text in messages
+                if text not in escalation
+            )
         else:
             assert messages == [], (day, messages)
 
     # The head without a messenger account is recorded as unreachable, once per slot.
     async with db.session() as session:
-        rows = (await session.exec(select(ReminderDelivery).where(
-            ReminderDelivery.status == "unreachable"))).all()
+        rows = (
+            await session.exec(
+                select(ReminderDelivery).where(ReminderDelivery.status == "unreachable")
+            )
+        ).all()
     assert len(rows) == len(EXPECTED_BEFORE) + len(OVERDUE)
 
 
@@ -146,12 +162,14 @@ async def test_confirming_the_report_stops_the_reminders(db, tmp_path):
     engine = Engine(db, ChecklistRegistry.load(), EngineSettings(timezone=TZ, media_dir=tmp_path))
     async with db.session() as session:
         deadline_id = (await session.exec(select(ReminderDelivery.deadline_id))).first()
-    replies = await engine.handle(Inbound(channel="telegram", sender_id="9001",
-                                          payload=f"rc:{deadline_id}:2026:QLTM"))
+    replies = await engine.handle(
+        Inbound(channel="telegram", sender_id="9001", payload=f"rc:{deadline_id}:2026:QLTM")
+    )
     assert "Đã ghi nhận" in replies[0].text
     # An inspector or another department's head cannot confirm for QLTM.
-    refused = await engine.handle(Inbound(channel="telegram", sender_id="9002",
-                                          payload=f"rc:{deadline_id}:2026:QLTM"))
+    refused = await engine.handle(
+        Inbound(channel="telegram", sender_id="9002", payload=f"rc:{deadline_id}:2026:QLTM")
+    )
     assert "Chỉ trưởng phòng" in refused[0].text
     sender.sent.clear()
     for day in days(date(2026, 12, 4), date(2026, 12, 15)):
@@ -173,8 +191,9 @@ async def test_a_failed_send_is_recorded_and_retried_on_the_next_tick(db):
     report = await reminders.tick(at(date(2026, 12, 3)), sender.__call__)
     assert report.failed == 1
     async with db.session() as session:
-        failed = (await session.exec(select(ReminderDelivery).where(
-            ReminderDelivery.status == "failed"))).one()
+        failed = (
+            await session.exec(select(ReminderDelivery).where(ReminderDelivery.status == "failed"))
+        ).one()
     assert "500" in failed.last_error
     report = await reminders.tick(at(date(2026, 12, 3), 8, 30), sender.__call__)
     assert report.sent == 1 and [n for n, _ in sender.sent].count("Head QLTM") == 1
@@ -186,11 +205,11 @@ async def test_failing_forever_stops_after_the_bounded_number_of_attempts(db):
     sender.fail_for["Head QLTM"] = 100
     reminders = reminders_for(db)
     for minute in range(0, 600, 30):
-        await reminders.tick(at(date(2026, 12, 3), 8) + timedelta(minutes=minute),
-                             sender.__call__)
+        await reminders.tick(at(date(2026, 12, 3), 8) + timedelta(minutes=minute), sender.__call__)
     async with db.session() as session:
-        row = (await session.exec(select(ReminderDelivery).where(
-            ReminderDelivery.status == "failed"))).one()
+        row = (
+            await session.exec(select(ReminderDelivery).where(ReminderDelivery.status == "failed"))
+        ).one()
     assert row.attempts == reminders.settings.max_attempts
 
 
@@ -202,8 +221,10 @@ async def test_two_schedulers_ticking_together_send_each_reminder_once(database_
         await add_heads(first_db)
         sender = RecordingSender()
         for day in days(date(2026, 12, 1), date(2026, 12, 16)):
-            await asyncio.gather(reminders_for(first_db).tick(at(day), sender.__call__),
-                                 reminders_for(second_db).tick(at(day), sender.__call__))
+            await asyncio.gather(
+                reminders_for(first_db).tick(at(day), sender.__call__),
+                reminders_for(second_db).tick(at(day), sender.__call__),
+            )
         texts = [(name, text) for name, text in sender.sent]
         assert len(texts) == len(set(texts))
         # 1/12 catches up the 14-day reminder (first start); 3/12, 7/12, 9/12, 10/12

@@ -12,8 +12,13 @@ from tests.telegram_harness import CLUSTER_INSPECTOR, INSPECTOR, Phone, running_
 
 async def answers_of_last_run(database, status="submitted"):
     async with database.session() as session:
-        run = (await session.exec(select(ChecklistRun).where(ChecklistRun.status == status)
-                                  .order_by(ChecklistRun.id.desc()))).first()
+        run = (
+            await session.exec(
+                select(ChecklistRun)
+                .where(ChecklistRun.status == status)
+                .order_by(ChecklistRun.id.desc())
+            )
+        ).first()
         answers = (await session.exec(select(Answer).where(Answer.run_id == run.id))).all()
         return run, {a.question_id: a for a in answers}
 

@@ -42,7 +42,8 @@ async def tg(monkeypatch):
     # tests are about correctness under concurrency, so the global cap is lifted here
     # (retries after a 429 stay on).
     monkeypatch.setattr(
-        telegram_channel, "AIORateLimiter",
+        telegram_channel,
+        "AIORateLimiter",
         lambda max_retries: AIORateLimiter(overall_max_rate=0, max_retries=max_retries),
     )
     async with FakeTelegram() as server:
@@ -118,8 +119,7 @@ class BusyPhone(Phone):
 
     def press(self, label: str) -> None:
         message_id, data = self.button(label)
-        self.tg.user_presses_button(self.user_id, data, message_id=message_id,
-                                    first_name=self.name)
+        self.tg.user_presses_button(self.user_id, data, message_id=message_id, first_name=self.name)
 
     def type(self, text: str) -> None:
         self.tg.user_sends_text(self.user_id, text, first_name=self.name)
@@ -145,8 +145,14 @@ def plan(i: int) -> dict[str, object]:
     return answers
 
 
-LABELS = {"yes": "Có", "no": "Không", "unknown": "Không rõ",
-          "full": "Đã thay hoàn toàn", "partial": "Một phần", "none": "Chưa"}
+LABELS = {
+    "yes": "Có",
+    "no": "Không",
+    "unknown": "Không rõ",
+    "full": "Đã thay hoàn toàn",
+    "partial": "Một phần",
+    "none": "Chưa",
+}
 
 
 async def complete_a_check(phone: BusyPhone, i: int) -> int:
@@ -200,8 +206,9 @@ async def complete_a_check(phone: BusyPhone, i: int) -> int:
         phone.press("Bỏ qua")
     else:
         location = want["location"]
-        phone.tg.user_sends_location(phone.user_id, location["lat"], location["lon"],
-                                     first_name=phone.name)
+        phone.tg.user_sends_location(
+            phone.user_id, location["lat"], location["lon"], first_name=phone.name
+        )
     await phone.expect(f"Câu {total}/{total}")
     phone.type(want["note"])
     await phone.expect("Xem lại")
@@ -224,9 +231,13 @@ def stored(answer: Answer) -> object:
 async def register(database, first_id: int, how_many: int, prefix: str = "Cán bộ") -> None:
     async with database.session() as session:
         for n in range(how_many):
-            await people.add_person(session, name=f"{prefix} {n}", role="inspector",
-                                    department_code="QLTM",
-                                    accounts={"telegram": str(first_id + n)})
+            await people.add_person(
+                session,
+                name=f"{prefix} {n}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"telegram": str(first_id + n)},
+            )
         await session.commit()
 
 
@@ -264,15 +275,19 @@ async def test_200_inspectors_complete_checks_at_once_each_stored_once_and_compl
     assert rest == [1] * (200 - len(SITES))
 
     async with sqlite_db.session() as session:
-        runs = (await session.exec(
-            select(ChecklistRun, Person).join(Person, Person.id == ChecklistRun.person_id)
-        )).all()
+        runs = (
+            await session.exec(
+                select(ChecklistRun, Person).join(Person, Person.id == ChecklistRun.person_id)
+            )
+        ).all()
         answers = (await session.exec(select(Answer))).all()
-        duplicates = (await session.exec(
-            select(Answer.run_id, Answer.question_id, func.count())
-            .group_by(Answer.run_id, Answer.question_id)
-            .having(func.count() > 1)
-        )).all()
+        duplicates = (
+            await session.exec(
+                select(Answer.run_id, Answer.question_id, func.count())
+                .group_by(Answer.run_id, Answer.question_id)
+                .having(func.count() > 1)
+            )
+        ).all()
     assert duplicates == []
     assert len(runs) == 200, "one run per inspector: no stray drafts, no second runs"
     assert {run.status for run, _ in runs} == {"submitted"}
@@ -350,9 +365,9 @@ async def test_one_persons_messages_are_answered_in_order_while_others_are_busy(
     async with sqlite_db.session() as session:
         for n in range(5):
             person = await people.find_by_account(session, "telegram", str(5500 + n))
-            run = (await session.exec(
-                select(ChecklistRun).where(ChecklistRun.person_id == person.id)
-            )).one()
+            run = (
+                await session.exec(select(ChecklistRun).where(ChecklistRun.person_id == person.id))
+            ).one()
             answers = (await session.exec(select(Answer).where(Answer.run_id == run.id))).all()
             assert run.status == "submitted"
             assert {a.question_id: stored(a) for a in answers} == {
@@ -398,8 +413,11 @@ async def test_busy_turns_never_fail_with_database_is_locked(
         )
     assert not [r for r in tg.sent if "đã có lỗi" in (r.text or "")]
     async with sqlite_db.session() as session:
-        submitted = (await session.exec(
-            select(func.count()).select_from(ChecklistRun)
-            .where(ChecklistRun.status == "submitted")
-        )).one()
+        submitted = (
+            await session.exec(
+                select(func.count())
+                .select_from(ChecklistRun)
+                .where(ChecklistRun.status == "submitted")
+            )
+        ).one()
     assert submitted == 30

@@ -75,8 +75,13 @@ async def test_yes_no_questions_refuse_a_maybe_and_accept_typed_words(bot, tg, s
     phone = Phone(tg, INSPECTOR, "Lê Thị Kiểm")
     await start_supermarket(phone)
     # Question 1 also allows "Không rõ".
-    await refused(phone, "có lẽ", "Vui lòng trả lời Có, Không hoặc Không rõ",
-                  "Câu 1/10", "túi ni lông khó phân hủy")
+    await refused(
+        phone,
+        "có lẽ",
+        "Vui lòng trả lời Có, Không hoặc Không rõ",
+        "Câu 1/10",
+        "túi ni lông khó phân hủy",
+    )
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "nonbio_bags" and answers == {}
     await phone.send("không rõ", "Câu 2/10")
@@ -101,8 +106,9 @@ async def test_a_single_choice_refuses_garbage_and_accepts_a_typed_number(bot, t
     await phone.tap("Túi giấy", "Câu 2/10")
     await phone.tap("Xong", "Câu 3/10")
     await phone.tap("100", "Câu 4/10")
-    await refused(phone, "asdf qwerty", "Vui lòng chọn một trong các lựa chọn",
-                  "Câu 4/10", "Bao bì nhựa")
+    await refused(
+        phone, "asdf qwerty", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa"
+    )
     await refused(phone, "9", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa")
     await refused(phone, "²", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
@@ -133,9 +139,7 @@ async def test_multiple_choice_needs_at_least_one_and_takes_typed_numbers(bot, t
     assert run.current_question == "eco_bag_share"
 
 
-async def test_whole_numbers_refuse_words_fractions_and_numbers_out_of_bounds(
-    bot, tg, sqlite_db
-):
+async def test_whole_numbers_refuse_words_fractions_and_numbers_out_of_bounds(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await up_to_eco_label_count(phone)
     wording = "Số mã sản phẩm có nhãn"
@@ -249,8 +253,13 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
     await phone.tap("Supermarket / trade centre check", "Type part of the site")
     await phone.send("co op quang ngai", "Found")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Question 1/10")
-    await refused(phone, "perhaps", "Please answer Yes, No or Don't know.", "Question 1/10",
-                  "non-biodegradable plastic bags")
+    await refused(
+        phone,
+        "perhaps",
+        "Please answer Yes, No or Don't know.",
+        "Question 1/10",
+        "non-biodegradable plastic bags",
+    )
     await phone.tap("Yes", "Question 2/10")
     await phone.tap("Done", "Please pick at least one option")
     await phone.expect("Question 2/10")
@@ -258,15 +267,19 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
     await phone.tap("Done", "Question 3/10")
     await refused(phone, "150", "Enter a number from 0 to 100.", "Question 3/10", "eco-friendly")
     await phone.send("40", "Question 4/10")
-    await refused(phone, "whatever", "Please pick one of the options", "Question 4/10",
-                  "single-use plastic packaging")
+    await refused(
+        phone,
+        "whatever",
+        "Please pick one of the options",
+        "Question 4/10",
+        "single-use plastic packaging",
+    )
     await phone.tap("Fully replaced", "Question 5/10")
     await refused(phone, "maybe", "Please answer Yes or No.", "Question 5/10", "foam boxes")
     await phone.send("no", "Question 6/10")
     await phone.tap("Yes", "Question 7/11")
     await refused(phone, "lots", "Please enter a whole number", "Question 7/11", "labelled")
-    await refused(phone, "0", "Enter a whole number from 1 to 10,000.", "Question 7/11",
-                  "labelled")
+    await refused(phone, "0", "Enter a whole number from 1 to 10,000.", "Question 7/11", "labelled")
     await phone.send("1,200", "Question 8/11")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["eco_label_count"].value_number == 1200
@@ -321,29 +334,61 @@ CASES: dict[str, list[tuple[Question, str, str, Value | Refused]]] = {
     "select_one": [
         (question("select_one", options=BAGS), "tui giay", "vi", Value(text="paper")),
         (question("select_one", options=BAGS), "Cloth bags", "en", Value(text="cloth")),
-        (question("select_one", options=BAGS), "túi nhựa", "vi",
-         Refused("Vui lòng chọn một trong các lựa chọn")),
+        (
+            question("select_one", options=BAGS),
+            "túi nhựa",
+            "vi",
+            Refused("Vui lòng chọn một trong các lựa chọn"),
+        ),
     ],
     "select_multiple": [
-        (question("select_multiple", options=BAGS), "1, 3", "vi",
-         Value(json=["biodegradable", "cloth"])),
-        (question("select_multiple", options=BAGS), "Túi vải; túi giấy", "vi",
-         Value(json=["cloth", "paper"])),
-        (question("select_multiple", options=BAGS), "4", "vi",
-         Refused("Vui lòng chọn ít nhất một mục")),
-        (question("select_multiple", options=BAGS), " , ", "vi",
-         Refused("Vui lòng chọn ít nhất một mục")),
-        (question("select_multiple", options=BAGS), "1, ²", "vi",
-         Refused("Vui lòng chọn ít nhất một mục")),
-        (question("select_multiple", options=BAGS), "²", "vi",
-         Refused("Vui lòng chọn ít nhất một mục")),
+        (
+            question("select_multiple", options=BAGS),
+            "1, 3",
+            "vi",
+            Value(json=["biodegradable", "cloth"]),
+        ),
+        (
+            question("select_multiple", options=BAGS),
+            "Túi vải; túi giấy",
+            "vi",
+            Value(json=["cloth", "paper"]),
+        ),
+        (
+            question("select_multiple", options=BAGS),
+            "4",
+            "vi",
+            Refused("Vui lòng chọn ít nhất một mục"),
+        ),
+        (
+            question("select_multiple", options=BAGS),
+            " , ",
+            "vi",
+            Refused("Vui lòng chọn ít nhất một mục"),
+        ),
+        (
+            question("select_multiple", options=BAGS),
+            "1, ²",
+            "vi",
+            Refused("Vui lòng chọn ít nhất một mục"),
+        ),
+        (
+            question("select_multiple", options=BAGS),
+            "²",
+            "vi",
+            Refused("Vui lòng chọn ít nhất một mục"),
+        ),
     ],
     "integer": [
         (question("integer"), "1.200", "vi", Value(number=1200)),
         (question("integer"), "12,5", "vi", Refused("Vui lòng nhập một số nguyên")),
         (question("integer"), "abc", "vi", Refused("Vui lòng nhập một số nguyên")),
-        (question("integer", constraint={"min": 1, "max": 10}), "11", "vi",
-         Refused("Vui lòng nhập một số từ 1 đến 10.")),
+        (
+            question("integer", constraint={"min": 1, "max": 10}),
+            "11",
+            "vi",
+            Refused("Vui lòng nhập một số từ 1 đến 10."),
+        ),
     ],
     "decimal": [
         (question("decimal"), "12,5", "vi", Value(number=12.5)),
@@ -351,11 +396,22 @@ CASES: dict[str, list[tuple[Question, str, str, Value | Refused]]] = {
         (question("decimal"), "1.234,5", "vi", Value(number=1234.5)),
         (question("decimal"), "mười hai", "vi", Refused("Vui lòng nhập một số, ví dụ 12,5.")),
         (question("decimal"), "lots", "en", Refused("Please enter a number, e.g. 12.5.")),
-        (question("decimal", constraint={"min": 0, "max": 10}), "10,5", "vi",
-         Refused("Vui lòng nhập một số từ 0 đến 10.")),
-        (question("decimal", constraint={"min": 0, "max": 10},
-                  constraint_message={"vi": "Từ 0 đến 10 tấn.", "en": "From 0 to 10 t."}),
-         "-1", "vi", Refused("Từ 0 đến 10 tấn.")),
+        (
+            question("decimal", constraint={"min": 0, "max": 10}),
+            "10,5",
+            "vi",
+            Refused("Vui lòng nhập một số từ 0 đến 10."),
+        ),
+        (
+            question(
+                "decimal",
+                constraint={"min": 0, "max": 10},
+                constraint_message={"vi": "Từ 0 đến 10 tấn.", "en": "From 0 to 10 t."},
+            ),
+            "-1",
+            "vi",
+            Refused("Từ 0 đến 10 tấn."),
+        ),
     ],
     "percent": [
         (question("percent"), "75%", "vi", Value(number=75)),
@@ -369,13 +425,21 @@ CASES: dict[str, list[tuple[Question, str, str, Value | Refused]]] = {
         (question("date"), "today", "en", Value(date=TODAY)),
         (question("date"), "31/02/2026", "vi", Refused("Ngày này không có thật")),
         (question("date"), "2026-11-05", "vi", Refused("Vui lòng nhập ngày dạng dd/mm/yyyy")),
-        (question("date", constraint={"not_future": True}), "21/05/2026", "vi",
-         Refused("Ngày không được sau hôm nay (20/05/2026)")),
+        (
+            question("date", constraint={"not_future": True}),
+            "21/05/2026",
+            "vi",
+            Refused("Ngày không được sau hôm nay (20/05/2026)"),
+        ),
     ],
     "text": [
         (question("text"), "  Có áp phích  ", "vi", Value(text="Có áp phích")),
-        (question("text", constraint={"max_length": 10}), "x" * 11, "vi",
-         Refused("Nội dung quá dài (11 ký tự); tối đa 10 ký tự.")),
+        (
+            question("text", constraint={"max_length": 10}),
+            "x" * 11,
+            "vi",
+            Refused("Nội dung quá dài (11 ký tự); tối đa 10 ký tự."),
+        ),
         (question("text"), "   ", "vi", Refused("Vui lòng nhập nội dung.")),
     ],
     "photo": [
@@ -404,9 +468,7 @@ def test_every_registered_question_type_has_parse_cases():
     [(kind, *case) for kind, cases in CASES.items() for case in cases],
     ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
 )
-def test_each_question_type_reads_or_refuses_typed_input(
-    kind, question, text, language, expected
-):
+def test_each_question_type_reads_or_refuses_typed_input(kind, question, text, language, expected):
     assert question.type == kind
     context = AnswerContext(language, TODAY)
     parser = QUESTION_TYPES[kind]

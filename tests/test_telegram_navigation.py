@@ -38,16 +38,20 @@ async def last_run(database, telegram_id: int) -> tuple[ChecklistRun, dict[str, 
 def values(answers: dict[str, Answer]) -> dict[str, object]:
     """question id -> the stored value, for comparing whole runs."""
     return {
-        qid: "skipped" if a.skipped else
-        a.value_text if a.value_text is not None else
-        a.value_number if a.value_number is not None else
-        a.value_json
+        qid: "skipped"
+        if a.skipped
+        else a.value_text
+        if a.value_text is not None
+        else a.value_number
+        if a.value_number is not None
+        else a.value_json
         for qid, a in answers.items()
     }
 
 
-async def start_supermarket(phone: Phone, query: str = "co op quang ngai",
-                            site: str = COOPMART, expect: str = "Câu 1/10") -> None:
+async def start_supermarket(
+    phone: Phone, query: str = "co op quang ngai", site: str = COOPMART, expect: str = "Câu 1/10"
+) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "một phần tên")
     await phone.send(query, "Tìm thấy")
@@ -259,9 +263,13 @@ async def test_discarding_the_draft_offered_at_start(bot, tg, sqlite_db):
 
 async def add_second_inspector(database) -> None:
     async with database.session() as session:
-        await people.add_person(session, name="Nguyễn Văn Hai", role="inspector",
-                                department_code="QLTM",
-                                accounts={"telegram": str(SECOND_INSPECTOR)})
+        await people.add_person(
+            session,
+            name="Nguyễn Văn Hai",
+            role="inspector",
+            department_code="QLTM",
+            accounts={"telegram": str(SECOND_INSPECTOR)},
+        )
         await session.commit()
 
 

@@ -244,15 +244,15 @@ async def test_an_invite_registers_one_new_inspector_only(bot, tg, sqlite_db):
     assert invite.created_by_id == admin_person.id and invite.used_at is None
 
     newcomer = Phone(tg, 6001, "Đỗ Thị Mới")
-    await newcomer.send(f"/start {code}",
-                        "Đăng ký thành công: Đỗ Thị Mới, cán bộ kiểm tra, đơn vị QLTM")
+    await newcomer.send(
+        f"/start {code}", "Đăng ký thành công: Đỗ Thị Mới, cán bộ kiểm tra, đơn vị QLTM"
+    )
     menu = await newcomer.expect("Chọn phiếu kiểm tra")
     assert any(b["text"].startswith("Kiểm tra siêu thị") for b in menu.buttons)
     async with sqlite_db.session() as session:
         person = await people.find_by_account(session, "telegram", "6001")
         invite = await session.get(Invite, code)
-    assert (person.name, person.role, person.department_code) == (
-        "Đỗ Thị Mới", "inspector", "QLTM")
+    assert (person.name, person.role, person.department_code) == ("Đỗ Thị Mới", "inspector", "QLTM")
     assert invite.used_by_id == person.id and invite.used_at is not None
     await newcomer.tap("Kiểm tra siêu thị", "một phần tên")  # she can work at once
 
@@ -270,8 +270,9 @@ async def test_an_invite_registers_one_new_inspector_only(bot, tg, sqlite_db):
 
 async def test_an_expired_invite_is_refused(bot, tg, sqlite_db):
     async with sqlite_db.session() as session:
-        invite = await people.create_invite(session, role="inspector", department_code="QLTM",
-                                            now=utcnow() - timedelta(days=8))
+        invite = await people.create_invite(
+            session, role="inspector", department_code="QLTM", now=utcnow() - timedelta(days=8)
+        )
         await session.commit()
     await Phone(tg, 6101).send(f"/start {invite.code}", "Mã mời này đã hết hạn")
     async with sqlite_db.session() as session:
@@ -280,8 +281,7 @@ async def test_an_expired_invite_is_refused(bot, tg, sqlite_db):
 
 
 async def test_only_admins_create_invites(bot, tg, sqlite_db):
-    await Phone(tg, INSPECTOR).send("/invite inspector QLTM",
-                                    "Lệnh này chỉ dành cho quản trị viên")
+    await Phone(tg, INSPECTOR).send("/invite inspector QLTM", "Lệnh này chỉ dành cho quản trị viên")
     admin = Phone(tg, ADMIN)
     await admin.send("/invite boss QLTM", "Cách dùng: /invite")
     await admin.send("/invite inspector NOWHERE", "Cách dùng: /invite")
@@ -310,7 +310,14 @@ async def test_the_bot_learns_its_name_and_sets_its_command_menu_at_start(bot, t
     run_polling, which `fieldbot run` does not use)."""
     assert bot.engine.settings.bot_username == "fieldbot_test_bot"
     assert [c["command"] for c in tg.commands] == [
-        "start", "help", "back", "skip", "cancel", "my", "lang"]
+        "start",
+        "help",
+        "back",
+        "skip",
+        "cancel",
+        "my",
+        "lang",
+    ]
 
 
 # --- the Bot API fails, the engine fails -------------------------------------------------

@@ -79,10 +79,16 @@ async def _inspector_over_two_workers(tg, clients, user_id: int, first: bool) ->
     for label, expect in [("Không", "Câu 2/"), ("Túi giấy", "Câu 2/"), ("Xong", "Câu 3/")]:
         await tap(label, expect)
     await post(tg.user_sends_text(user_id, "80"), "Câu 4/")
-    for label, expect in [("Đã thay hoàn toàn", "Câu 5/"), ("Không", "Câu 6/"),
-                          ("Không", "Câu 7/"), ("Có", "Câu 8/"), ("Bỏ qua", "Câu 9/"),
-                          ("Bỏ qua", "Câu 10/"), ("Bỏ qua", "Xem lại"),
-                          ("✅ Gửi", "Đã gửi phiếu")]:
+    for label, expect in [
+        ("Đã thay hoàn toàn", "Câu 5/"),
+        ("Không", "Câu 6/"),
+        ("Không", "Câu 7/"),
+        ("Có", "Câu 8/"),
+        ("Bỏ qua", "Câu 9/"),
+        ("Bỏ qua", "Câu 10/"),
+        ("Bỏ qua", "Xem lại"),
+        ("✅ Gửi", "Đã gửi phiếu"),
+    ]:
         await tap(label, expect)
 
 
@@ -95,9 +101,13 @@ async def test_two_workers_on_one_postgresql_serve_fifty_inspectors(
     inspectors = list(range(7000, 7050))
     async with db.session() as session:
         for user_id in inspectors:
-            await people.add_person(session, name=f"Inspector {user_id}", role="inspector",
-                                    department_code="QLTM",
-                                    accounts={"telegram": str(user_id)})
+            await people.add_person(
+                session,
+                name=f"Inspector {user_id}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"telegram": str(user_id)},
+            )
         await session.commit()
     async with (
         webhook_worker(tg, database_target.url, tmp_path / "a") as (first, _a),
@@ -106,12 +116,17 @@ async def test_two_workers_on_one_postgresql_serve_fifty_inspectors(
         httpx.AsyncClient(base_url=second, timeout=60) as two,
     ):
         await _inspector_over_two_workers(tg, (one, two), inspectors[0], first=True)
-        await asyncio.gather(*(_inspector_over_two_workers(tg, (one, two), uid, first=False)
-                               for uid in inspectors[1:]))
+        await asyncio.gather(
+            *(
+                _inspector_over_two_workers(tg, (one, two), uid, first=False)
+                for uid in inspectors[1:]
+            )
+        )
 
     async with db.session() as session:
-        submitted = (await session.exec(select(ChecklistRun).where(
-            ChecklistRun.status == "submitted"))).all()
+        submitted = (
+            await session.exec(select(ChecklistRun).where(ChecklistRun.status == "submitted"))
+        ).all()
         assert len(submitted) == 50
         assert len({run.person_id for run in submitted}) == 50
         for run in submitted:

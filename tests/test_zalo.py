@@ -43,14 +43,20 @@ async def seed(database: Database) -> None:
             ("Lê Thị Kiểm", "inspector", "QLTM", INSPECTOR),
             ("Trần Quản Trị", "admin", "KTATMT", ADMIN),
         ]:
-            await people.add_person(session, name=name, role=role, department_code=department,
-                                    accounts={"zalo": zalo_id})
+            await people.add_person(
+                session,
+                name=name,
+                role=role,
+                department_code=department,
+                accounts={"zalo": zalo_id},
+            )
         await session.commit()
 
 
 @asynccontextmanager
-async def running_zalo_bot(zalo: FakeZalo, database_url: str, media_dir: Path,
-                           backoff: float = 0.05):
+async def running_zalo_bot(
+    zalo: FakeZalo, database_url: str, media_dir: Path, backoff: float = 0.05
+):
     """The Zalo channel polling the fake server (1 s long polls); stopped on exit."""
     config = zalo_config(zalo, database_url, media_dir)
     engine = build_engine(config, Database(database_url))
@@ -67,8 +73,13 @@ async def running_zalo_bot(zalo: FakeZalo, database_url: str, media_dir: Path,
 
 async def answers_of_last_run(database, status="submitted"):
     async with database.session() as session:
-        run = (await session.exec(select(ChecklistRun).where(ChecklistRun.status == status)
-                                  .order_by(ChecklistRun.id.desc()))).first()
+        run = (
+            await session.exec(
+                select(ChecklistRun)
+                .where(ChecklistRun.status == status)
+                .order_by(ChecklistRun.id.desc())
+            )
+        ).first()
         answers = (await session.exec(select(Answer).where(Answer.run_id == run.id))).all()
         return run, {a.question_id: a for a in answers}
 
@@ -151,8 +162,11 @@ async def test_a_message_delivered_twice_is_applied_once(zalo, sqlite_db, sqlite
         await phone.expect("Câu 2/10")
     async with sqlite_db.session() as session:
         answers = (await session.exec(select(Answer))).all()
-        receipts = (await session.exec(select(InboundReceipt).where(
-            InboundReceipt.key == update["message"]["message_id"]))).all()
+        receipts = (
+            await session.exec(
+                select(InboundReceipt).where(InboundReceipt.key == update["message"]["message_id"])
+            )
+        ).all()
     assert [a.question_id for a in answers] == ["nonbio_bags"]
     assert len(receipts) == 1 and receipts[0].channel == "zalo"
 
@@ -166,9 +180,15 @@ async def test_a_photo_is_downloaded_into_the_media_folder(
     async with running_zalo_bot(zalo, sqlite_target.url, media):
         phone = ZaloPhone(zalo, INSPECTOR)
         await open_supermarket_check(phone)
-        for text, expect in [("co", "Câu 2/10"), ("tui giay", "Câu 3/10"), ("50", "Câu 4/10"),
-                             ("chua", "Câu 5/10"), ("khong", "Câu 6/10"),
-                             ("khong", "Câu 7/10"), ("co", "Chụp ảnh")]:
+        for text, expect in [
+            ("co", "Câu 2/10"),
+            ("tui giay", "Câu 3/10"),
+            ("50", "Câu 4/10"),
+            ("chua", "Câu 5/10"),
+            ("khong", "Câu 6/10"),
+            ("khong", "Câu 7/10"),
+            ("co", "Chụp ảnh"),
+        ]:
             await phone.send(text, expect)
         await phone.send_image(JPEG, "Câu 9/10", field=field)
     _run, answers = await answers_of_last_run(sqlite_db, status="draft")
@@ -203,13 +223,15 @@ async def test_an_invite_code_sent_as_a_message_registers_a_zalo_user(
         await newcomer.expect("Chọn phiếu kiểm tra")
         await newcomer.choose("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     async with sqlite_db.session() as session:
-        account = (await session.exec(select(ChannelAccount).where(
-            ChannelAccount.external_id == newcomer.user_id))).one()
+        account = (
+            await session.exec(
+                select(ChannelAccount).where(ChannelAccount.external_id == newcomer.user_id)
+            )
+        ).one()
     assert account.channel == "zalo"
 
 
-async def test_export_on_zalo_says_where_to_get_the_file(zalo, sqlite_db, sqlite_target,
-                                                         tmp_path):
+async def test_export_on_zalo_says_where_to_get_the_file(zalo, sqlite_db, sqlite_target, tmp_path):
     await seed(sqlite_db)
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media"):
         admin = ZaloPhone(zalo, ADMIN)
@@ -263,34 +285,47 @@ async def test_a_long_reply_is_split_on_line_breaks(zalo, sqlite_db, sqlite_targ
 def test_choices_are_rendered_as_a_numbered_list():
     reply = Reply("Câu 1/10\nCó túi không?", [Choice("Có", "a"), Choice("Không", "b")])
     assert render_numbered(reply, "vi") == (
-        "Câu 1/10\nCó túi không?\n1. Có\n2. Không\n" + t("vi", "terminal_choose"))
+        "Câu 1/10\nCó túi không?\n1. Có\n2. Không\n" + t("vi", "terminal_choose")
+    )
     number = Reply("Tỷ lệ?", [Choice("0", "a"), Choice("25", "b")], expects_number=True)
     assert render_numbered(number, "en", indent="  ") == (
-        "Tỷ lệ?\n  [0]  [25]\n" + t("en", "terminal_type_number"))
+        "Tỷ lệ?\n  [0]  [25]\n" + t("en", "terminal_type_number")
+    )
     assert split_text("short", 2000) == ["short"]
     assert split_text("aaa bbb ccc", 7) == ["aaa bbb", "ccc"]
 
 
-async def test_files_and_pictures_become_texts_on_zalo(zalo, sqlite_db, sqlite_target,
-                                                       tmp_path):
+async def test_files_and_pictures_become_texts_on_zalo(zalo, sqlite_db, sqlite_target, tmp_path):
     config = zalo_config(zalo, sqlite_target.url, tmp_path / "media")
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"png")
     async with ZaloClient(zalo.token, zalo.api_base_url) as client:
         channel = ZaloChannel(config, build_engine(config, sqlite_db), client)
-        await channel.send(ADMIN, [Reply("Số liệu", file=chart, file_name="x.xlsx"),
-                                   Reply("Biểu đồ chỉ tiêu năm 2026", picture=chart)])
+        await channel.send(
+            ADMIN,
+            [
+                Reply("Số liệu", file=chart, file_name="x.xlsx"),
+                Reply("Biểu đồ chỉ tiêu năm 2026", picture=chart),
+            ],
+        )
     assert [r.text for r in zalo.messages_to(ADMIN)] == [
-        t("vi", "files_elsewhere"), "Biểu đồ chỉ tiêu năm 2026"]
+        t("vi", "files_elsewhere"),
+        "Biểu đồ chỉ tiêu năm 2026",
+    ]
 
 
-async def test_an_error_with_http_200_is_raised_not_ignored(zalo, sqlite_db, sqlite_target,
-                                                             tmp_path):
+async def test_an_error_with_http_200_is_raised_not_ignored(
+    zalo, sqlite_db, sqlite_target, tmp_path
+):
     config = zalo_config(zalo, sqlite_target.url, tmp_path / "media")
     async with ZaloClient(zalo.token, zalo.api_base_url, backoff=0.01) as client:
         channel = ZaloChannel(config, build_engine(config, sqlite_db), client)
-        zalo.fail_next("sendMessage", error_code=403, http_status=200,
-                       description="Forbidden: user has not interacted")
+        zalo.fail_next(
+            "sendMessage",
+            error_code=403,
+            http_status=200,
+            description="Forbidden: user has not interacted",
+        )
         with pytest.raises(ZaloError) as raised:
             await channel.send(INSPECTOR, [Reply("Nhắc hạn nộp báo cáo")])
         assert raised.value.code == 403 and "Forbidden" in raised.value.description
@@ -387,20 +422,34 @@ async def test_a_reminder_never_takes_over_the_open_question_on_zalo(
     await seed(sqlite_db)
     head, other_head = new_id(), new_id()
     async with sqlite_db.session() as session:
-        await people.add_person(session, name="Võ Trưởng Phòng", role="head",
-                                department_code="QLTM", accounts={"zalo": head})
-        await people.add_person(session, name="Lê Trưởng Phòng", role="head",
-                                department_code="QLCN", accounts={"zalo": other_head})
+        await people.add_person(
+            session,
+            name="Võ Trưởng Phòng",
+            role="head",
+            department_code="QLTM",
+            accounts={"zalo": head},
+        )
+        await people.add_person(
+            session,
+            name="Lê Trưởng Phòng",
+            role="head",
+            department_code="QLCN",
+            accounts={"zalo": other_head},
+        )
         await session.commit()
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
-    reminders = Reminders(sqlite_db, ChecklistRegistry.load(),
-                          ReminderSettings(timezone=zone, holidays=frozenset(),
-                                           tick_time=time(8, 0)))
+    reminders = Reminders(
+        sqlite_db,
+        ChecklistRegistry.load(),
+        ReminderSettings(timezone=zone, holidays=frozenset(), tick_time=time(8, 0)),
+    )
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media") as channel:
         phone = ZaloPhone(zalo, head)
         await open_supermarket_check(phone)  # "1" now means "Có"
-        await reminders.tick(datetime.combine(date(2026, 12, 3), time(8, 0), tzinfo=zone),
-                             Notifier(sqlite_db, {"zalo": channel}))
+        await reminders.tick(
+            datetime.combine(date(2026, 12, 3), time(8, 0), tzinfo=zone),
+            Notifier(sqlite_db, {"zalo": channel}),
+        )
         reminder = await phone.expect("còn 7 ngày")
         assert reminder.numbered == {1: t("vi", "button_report_done")}
         await phone.send("1", "Câu 2/10")

@@ -75,8 +75,9 @@ def assert_the_check(answers: dict[str, Answer]) -> None:
 
 async def answers_by_run(database) -> dict[int, dict[str, Answer]]:
     async with database.session() as session:
-        runs = (await session.exec(select(ChecklistRun).where(
-            ChecklistRun.status == "submitted"))).all()
+        runs = (
+            await session.exec(select(ChecklistRun).where(ChecklistRun.status == "submitted"))
+        ).all()
         result = {}
         for run in runs:
             rows = (await session.exec(select(Answer).where(Answer.run_id == run.id))).all()
@@ -128,8 +129,13 @@ async def test_two_zalo_workers_on_one_postgresql_serve_fifty_inspectors(
     inspectors = [new_id() for _ in range(50)]
     async with db.session() as session:
         for number, user_id in enumerate(inspectors):
-            await people.add_person(session, name=f"Cán bộ {number}", role="inspector",
-                                    department_code="QLTM", accounts={"zalo": user_id})
+            await people.add_person(
+                session,
+                name=f"Cán bộ {number}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"zalo": user_id},
+            )
         await session.commit()
     async with (
         zalo_webhook_worker(zalo, database_target.url, tmp_path / "a") as (first, _a),
@@ -138,10 +144,12 @@ async def test_two_zalo_workers_on_one_postgresql_serve_fifty_inspectors(
         httpx.AsyncClient(base_url=second, timeout=60) as two,
     ):
         await complete_supermarket_check(WebhookPhone(zalo, inspectors[0], [one, two]))
-        await asyncio.gather(*(
-            complete_supermarket_check(WebhookPhone(zalo, uid, [one, two]), first=False)
-            for uid in inspectors[1:]
-        ))
+        await asyncio.gather(
+            *(
+                complete_supermarket_check(WebhookPhone(zalo, uid, [one, two]), first=False)
+                for uid in inspectors[1:]
+            )
+        )
     by_person = await answers_by_run(db)
     assert len(by_person) == 50
     for answers in by_person.values():

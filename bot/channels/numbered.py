@@ -21,7 +21,9 @@ def render_numbered(reply: Reply, language: str, indent: str = "", start: int = 
         lines.append(indent + "  ".join(f"[{choice.label}]" for choice in reply.choices))
         lines.append(t(language, "terminal_type_number"))
     elif reply.choices:
-        lines += [f"{indent}{number}. {choice.label}"
-                  for number, choice in enumerate(reply.choices, start)]
+        lines += [
+            f"{indent}{number}. {choice.label}"
+            for number, choice in enumerate(reply.choices, start)
+        ]
         lines.append(t(language, "terminal_choose"))
     return "\n".join(lines)

@@ -178,21 +178,31 @@ class TelegramChannel:
         bot = self.application.bot
         for reply in replies:
             if reply.picture is not None:
-                await self._with_retries(bot.send_photo, chat_id=chat_id,
-                                         photo=reply.picture.read_bytes(),
-                                         caption=reply.text[:1024] or None)
+                await self._with_retries(
+                    bot.send_photo,
+                    chat_id=chat_id,
+                    photo=reply.picture.read_bytes(),
+                    caption=reply.text[:1024] or None,
+                )
                 continue
             if reply.file is not None:
-                await self._with_retries(bot.send_document, chat_id=chat_id,
-                                         document=reply.file.read_bytes(),
-                                         filename=reply.file_name or reply.file.name,
-                                         caption=reply.text[:1024] or None)
+                await self._with_retries(
+                    bot.send_document,
+                    chat_id=chat_id,
+                    document=reply.file.read_bytes(),
+                    filename=reply.file_name or reply.file.name,
+                    caption=reply.text[:1024] or None,
+                )
                 continue
             parts = split_text(reply.text)
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
-                await self._with_retries(bot.send_message, chat_id=chat_id, text=part,
-                                         reply_markup=keyboard(reply.choices) if last else None)
+                await self._with_retries(
+                    bot.send_message,
+                    chat_id=chat_id,
+                    text=part,
+                    reply_markup=keyboard(reply.choices) if last else None,
+                )
 
     async def _with_retries(self, send, **kwargs) -> None:
         """The rate limiter already waits out 429s; here 5xx and time-outs get a
@@ -204,15 +214,23 @@ class TelegramChannel:
             except Forbidden:  # the person blocked the bot: retrying cannot help
                 raise
             except RetryAfter as error:
-                await asyncio.sleep(float(error.retry_after.total_seconds()
-                                          if hasattr(error.retry_after, "total_seconds")
-                                          else error.retry_after))
+                await asyncio.sleep(
+                    float(
+                        error.retry_after.total_seconds()
+                        if hasattr(error.retry_after, "total_seconds")
+                        else error.retry_after
+                    )
+                )
             except NetworkError as error:
                 if attempt == SEND_ATTEMPTS:
-                    log.error("sending to chat %s failed after %d attempts: %s",
-                              kwargs.get("chat_id"), attempt, error)
+                    log.error(
+                        "sending to chat %s failed after %d attempts: %s",
+                        kwargs.get("chat_id"),
+                        attempt,
+                        error,
+                    )
                     raise
-                await asyncio.sleep(0.2 * 2 ** attempt)
+                await asyncio.sleep(0.2 * 2**attempt)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling an update", exc_info=context.error)
@@ -220,8 +238,7 @@ class TelegramChannel:
             return
         language = await self._language_of(update)
         try:
-            await context.bot.send_message(update.effective_chat.id,
-                                           t(language, "error_generic"))
+            await context.bot.send_message(update.effective_chat.id, t(language, "error_generic"))
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
@@ -252,7 +269,9 @@ class TelegramChannel:
         if not polling:
             return
         await self.application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            drop_pending_updates=False,
             allowed_updates=["message", "callback_query"],
         )
 

@@ -43,24 +43,33 @@ async def prepare_demo_database(database: Database) -> None:
             await sites.import_sites(session, rows)
         for account, (name, role, department) in DEMO_PEOPLE.items():
             if await people.find_by_account(session, "terminal", account) is None:
-                await people.add_person(session, name=name, role=role,
-                                        department_code=department,
-                                        accounts={"terminal": account})
+                await people.add_person(
+                    session,
+                    name=name,
+                    role=role,
+                    department_code=department,
+                    accounts={"terminal": account},
+                )
         await session.commit()
 
 
-async def converse(engine: Engine, account: str, read_line: Callable[[], str | None],
-                   write: Callable[[str], None], language: str = "vi") -> None:
+async def converse(
+    engine: Engine,
+    account: str,
+    read_line: Callable[[], str | None],
+    write: Callable[[str], None],
+    language: str = "vi",
+) -> None:
     """Reads lines until end of input or /quit; every line goes through the engine."""
-    for reply in await engine.handle(Inbound(channel="terminal", sender_id=account,
-                                             text="/start")):
+    for reply in await engine.handle(Inbound(channel="terminal", sender_id=account, text="/start")):
         write(render(reply, language))
     while True:
         line = read_line()
         if line is None or line.strip() in ("/quit", "/exit"):
             return
-        for reply in await engine.handle(Inbound(channel="terminal", sender_id=account,
-                                                 text=line.rstrip("\n"))):
+        for reply in await engine.handle(
+            Inbound(channel="terminal", sender_id=account, text=line.rstrip("\n"))
+        ):
             write(render(reply, language))
 
 

@@ -106,8 +106,9 @@ class ZaloClient:
         """getUpdates, tolerant of its shape: ONE update object as documented,
         a list should a server ever send several, [] for "no message" (408)."""
         try:
-            result = await self.call("getUpdates", {"timeout": str(int(timeout))},
-                                     read_timeout=timeout + 15)
+            result = await self.call(
+                "getUpdates", {"timeout": str(int(timeout))}, read_timeout=timeout + 15
+            )
         except ZaloError as error:
             if error.code == 408:
                 return []
@@ -148,12 +149,14 @@ class ZaloClient:
             return min(float(retry_after), self.max_backoff)
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
 
-    async def call(self, method: str, params: dict | None = None,
-                   read_timeout: float | None = None) -> Any:
+    async def call(
+        self, method: str, params: dict | None = None, read_timeout: float | None = None
+    ) -> Any:
         """POSTs JSON to ``{api_base_url}{token}/{method}``; returns ``result``."""
         url = f"{self._base}{self._token}/{method}"
-        timeout = httpx.Timeout(self.request_timeout,
-                                read=max(read_timeout or 0, self.request_timeout))
+        timeout = httpx.Timeout(
+            self.request_timeout, read=max(read_timeout or 0, self.request_timeout)
+        )
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
@@ -170,16 +173,25 @@ class ZaloClient:
             if body is not None and body.get("ok") is True:
                 return body.get("result")
             code, description, retry_after = self._error_of(response, body)
-            if code == 429 or response.status_code == 429 or code >= 500 or (
-                body is None and response.status_code >= 500
+            if (
+                code == 429
+                or response.status_code == 429
+                or code >= 500
+                or (body is None and response.status_code >= 500)
             ):
                 if last:
-                    log.error("Zalo %s failed after %d attempts: %s %s",
-                              method, attempt, code, description)
+                    log.error(
+                        "Zalo %s failed after %d attempts: %s %s",
+                        method,
+                        attempt,
+                        code,
+                        description,
+                    )
                     raise ZaloError(code, description)
                 delay = self._delay(attempt, retry_after if code == 429 else None)
-                log.warning("Zalo %s: %s %s; trying again in %.1f s",
-                            method, code, description, delay)
+                log.warning(
+                    "Zalo %s: %s %s; trying again in %.1f s", method, code, description, delay
+                )
                 await asyncio.sleep(delay)
                 continue
             raise ZaloError(code, description)
@@ -207,8 +219,11 @@ class ZaloClient:
         description = hide_tokens(str(body.get("description") or "no description"))
         retry_after = None
         parameters = body.get("parameters")
-        for source in (parameters if isinstance(parameters, dict) else {}, body,
-                       {"retry_after": response.headers.get("Retry-After")}):
+        for source in (
+            parameters if isinstance(parameters, dict) else {},
+            body,
+            {"retry_after": response.headers.get("Retry-After")},
+        ):
             value = source.get("retry_after")
             if value is not None:
                 try:
@@ -285,8 +300,11 @@ class ZaloChannel:
             return None
         if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
             return None  # the bot talks one-to-one
-        return str(sender_id), str(sender.get("display_name") or ""), str(
-            chat.get("id") or sender_id)
+        return (
+            str(sender_id),
+            str(sender.get("display_name") or ""),
+            str(chat.get("id") or sender_id),
+        )
 
     def to_inbound(self, update: dict) -> Inbound | None:
         """An Inbound for text and photos; None for anything the engine cannot use
@@ -300,8 +318,13 @@ class ZaloChannel:
         sender_id, name, _chat_id = who
         message = event["message"]
         key = message.get("message_id")
-        common = dict(channel=CHANNEL, sender_id=sender_id, sender_name=name,
-                      update_key=str(key) if key else None, can_receive_files=False)
+        common = dict(
+            channel=CHANNEL,
+            sender_id=sender_id,
+            sender_name=name,
+            update_key=str(key) if key else None,
+            can_receive_files=False,
+        )
         name_of_event = event["event_name"]
         if name_of_event == TEXT_EVENT:
             text = message.get("text")
@@ -316,8 +339,11 @@ class ZaloChannel:
                 await client.download(url, path)
 
             caption = message.get("caption") or message.get("text")
-            return Inbound(photo=PhotoRef(str(key or url), download),
-                           text=caption if isinstance(caption, str) else None, **common)
+            return Inbound(
+                photo=PhotoRef(str(key or url), download),
+                text=caption if isinstance(caption, str) else None,
+                **common,
+            )
         return None
 
     async def process_update(self, update: dict) -> None:

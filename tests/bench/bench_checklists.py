@@ -129,8 +129,9 @@ class Phase:
         return percentile(self.latencies, q) * 1000
 
 
-async def run_people(tg: BenchTelegram, phase: Phase, user_ids: list[int], steps_of,
-                     timeout: float) -> None:
+async def run_people(
+    tg: BenchTelegram, phase: Phase, user_ids: list[int], steps_of, timeout: float
+) -> None:
     """Every simulated person goes through their steps at once, each one sequentially."""
 
     async def person(i: int, user_id: int) -> None:
@@ -141,13 +142,13 @@ async def run_people(tg: BenchTelegram, phase: Phase, user_ids: list[int], steps
                 if step.kind == "tap":
                     message_id, data = box.button(step.arg)
                     started = time.perf_counter()
-                    tg.user_presses_button(user_id, data, message_id=message_id,
-                                           first_name=name, language_code="vi")
+                    tg.user_presses_button(
+                        user_id, data, message_id=message_id, first_name=name, language_code="vi"
+                    )
                 else:
                     started = time.perf_counter()
                     if step.kind == "text":
-                        tg.user_sends_text(user_id, step.arg, first_name=name,
-                                           language_code="vi")
+                        tg.user_sends_text(user_id, step.arg, first_name=name, language_code="vi")
                     elif step.kind == "photo":
                         tg.user_sends_photo(user_id, step.arg, first_name=name)
                     else:
@@ -169,45 +170,61 @@ async def run_people(tg: BenchTelegram, phase: Phase, user_ids: list[int], steps
 
 # --- the full stack ------------------------------------------------------------------
 
+
 async def seed_inspectors(database, n: int) -> None:
     await seed(database)  # the sample sites and the harness's four people
     header = "code,name,kind,commune,old_district,province,status,note\n"
-    lines = [f"ST-BENCH-{i:04d},{site_name(i)},supermarket,,TP Quảng Ngãi,Quảng Ngãi,"
-             f"operating,benchmark\n" for i in range(1, n + 1)]
+    lines = [
+        f"ST-BENCH-{i:04d},{site_name(i)},supermarket,,TP Quảng Ngãi,Quảng Ngãi,"
+        f"operating,benchmark\n"
+        for i in range(1, n + 1)
+    ]
     rows, errors = sites.parse_sites_csv(header + "".join(lines))
     assert not errors, errors
     async with database.session() as session:
         await sites.import_sites(session, rows)
         for i in range(1, n + 1):
-            await people.add_person(session, name=f"Thanh tra {i:04d}", role="inspector",
-                                    department_code="QLTM",
-                                    accounts={"telegram": str(FIRST_INSPECTOR + i - 1)})
+            await people.add_person(
+                session,
+                name=f"Thanh tra {i:04d}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"telegram": str(FIRST_INSPECTOR + i - 1)},
+            )
         await session.commit()
 
 
 def describe(application: Application) -> tuple:
     limiter = application.bot.rate_limiter
     processor = application.update_processor
-    return (type(limiter).__name__ if limiter else "no rate limiter",
-            getattr(limiter, "_max_retries", None),
-            type(processor).__name__, processor.max_concurrent_updates)
+    return (
+        type(limiter).__name__ if limiter else "no rate limiter",
+        getattr(limiter, "_max_retries", None),
+        type(processor).__name__,
+        processor.max_concurrent_updates,
+    )
 
 
-async def full_stack(tg: BenchTelegram, n: int, workdir: Path, rate_limiter: bool,
-                     timeout: float) -> tuple[Phase, tuple, tuple[int, int]]:
+async def full_stack(
+    tg: BenchTelegram, n: int, workdir: Path, rate_limiter: bool, timeout: float
+) -> tuple[Phase, tuple, tuple[int, int]]:
     url, database = await migrated_sqlite(workdir / "fieldbot.db")
     try:
         await seed_inspectors(database, n)
     finally:
         await database.dispose()
     phase = Phase("full stack")
-    no_limiter = (nullcontext() if rate_limiter else
-                  mock.patch("bot.channels.telegram.AIORateLimiter", lambda **_: None))
+    no_limiter = (
+        nullcontext()
+        if rate_limiter
+        else mock.patch("bot.channels.telegram.AIORateLimiter", lambda **_: None)
+    )
     with no_limiter:
         async with running_bot(tg, url, workdir / "media") as channel:
             settings = describe(channel.application)
-            await run_people(tg, phase, [FIRST_INSPECTOR + i for i in range(n)],
-                             supermarket_steps, timeout)
+            await run_people(
+                tg, phase, [FIRST_INSPECTOR + i for i in range(n)], supermarket_steps, timeout
+            )
     return phase, settings, await check_stored(url, n)
 
 
@@ -218,14 +235,21 @@ async def check_stored(url: str, n: int) -> tuple[int, int]:
     database = Database(url)
     try:
         async with database.session() as session:
-            submitted = set((await session.exec(
-                select(ChecklistRun.id).where(ChecklistRun.status == "submitted"))).all())
-            counts = (await session.exec(
-                select(Answer.run_id, func.count()).group_by(Answer.run_id))).all()
+            submitted = set(
+                (
+                    await session.exec(
+                        select(ChecklistRun.id).where(ChecklistRun.status == "submitted")
+                    )
+                ).all()
+            )
+            counts = (
+                await session.exec(select(Answer.run_id, func.count()).group_by(Answer.run_id))
+            ).all()
     finally:
         await database.dispose()
-    complete = sum(1 for run_id, count in counts
-                   if run_id in submitted and count == ANSWERS_PER_RUN)
+    complete = sum(
+        1 for run_id, count in counts if run_id in submitted and count == ANSWERS_PER_RUN
+    )
     return len(submitted), complete
 
 
@@ -266,19 +290,22 @@ def echo_application(tg: BenchTelegram, rate_limiter: bool, timezone) -> Applica
     return application
 
 
-async def echo_bot(tg: BenchTelegram, n: int, rate_limiter: bool, timezone,
-                   timeout: float) -> tuple[Phase, tuple]:
+async def echo_bot(
+    tg: BenchTelegram, n: int, rate_limiter: bool, timezone, timeout: float
+) -> tuple[Phase, tuple]:
     application = echo_application(tg, rate_limiter, timezone)
     phase = Phase("echo bot")
     await application.initialize()
     await application.start()
     # The same polling call as TelegramChannel.start (poll_timeout=1 as in the harness).
-    await application.updater.start_polling(poll_interval=0.0, timeout=1,
-                                            drop_pending_updates=False,
-                                            allowed_updates=["message", "callback_query"])
+    await application.updater.start_polling(
+        poll_interval=0.0,
+        timeout=1,
+        drop_pending_updates=False,
+        allowed_updates=["message", "callback_query"],
+    )
     try:
-        await run_people(tg, phase, [FIRST_ECHO_USER + i for i in range(n)], echo_steps,
-                         timeout)
+        await run_people(tg, phase, [FIRST_ECHO_USER + i for i in range(n)], echo_steps, timeout)
     finally:
         await application.updater.stop()
         await application.stop()
@@ -288,43 +315,81 @@ async def echo_bot(tg: BenchTelegram, n: int, rate_limiter: bool, timezone,
 
 # --- the report -------------------------------------------------------------------------
 
+
 def step_table(full: Phase, echo_phase: Phase) -> str:
     rows = []
     for number, step in enumerate(supermarket_steps(1), start=1):
         what = f"{step.kind} {step.arg if step.kind in ('text', 'tap') else ''}".strip()
         full_ms = [x * 1000 for x in full.by_step.get(number, [])]
         echo_ms = [x * 1000 for x in echo_phase.by_step.get(number, [])]
-        rows.append((f"{number:2d} {what[:28]}", percentile(full_ms, 50), percentile(full_ms, 95),
-                     percentile(echo_ms, 50), percentile(echo_ms, 95)))
+        rows.append(
+            (
+                f"{number:2d} {what[:28]}",
+                percentile(full_ms, 50),
+                percentile(full_ms, 95),
+                percentile(echo_ms, 50),
+                percentile(echo_ms, 95),
+            )
+        )
     return table(["step", "full p50", "full p95", "echo p50", "echo p95"], rows)
 
 
-def report(full: Phase, echo_phase: Phase, n: int, settings: tuple, stored: tuple[int, int],
-           rate_limiter: bool, elapsed: float, by_step: bool = False) -> bool:
+def report(
+    full: Phase,
+    echo_phase: Phase,
+    n: int,
+    settings: tuple,
+    stored: tuple[int, int],
+    rate_limiter: bool,
+    elapsed: float,
+    by_step: bool = False,
+) -> bool:
     steps = len(supermarket_steps(1))
-    limiter = (f"{settings[0]}(max_retries={settings[1]})" if rate_limiter
-               else "no rate limiter (--rate-limiter off)")
-    print(f"\nChecklists: {n} inspectors × {steps} updates (a full supermarket check), "
-          f"SQLite in a temp dir, fake Telegram on 127.0.0.1")
-    print(f"both bots: {limiter}, {settings[2]}({settings[3]}), "
-          f"connection_pool_size {CONNECTION_POOL_SIZE}")
+    limiter = (
+        f"{settings[0]}(max_retries={settings[1]})"
+        if rate_limiter
+        else "no rate limiter (--rate-limiter off)"
+    )
+    print(
+        f"\nChecklists: {n} inspectors × {steps} updates (a full supermarket check), "
+        f"SQLite in a temp dir, fake Telegram on 127.0.0.1"
+    )
+    print(
+        f"both bots: {limiter}, {settings[2]}({settings[3]}), "
+        f"connection_pool_size {CONNECTION_POOL_SIZE}"
+    )
     rows = [
-        (phase.name, phase.updates, len(phase.errors), phase.wall, phase.throughput,
-         phase.p(50), phase.p(95), phase.messages / phase.updates if phase.updates else 0.0)
+        (
+            phase.name,
+            phase.updates,
+            len(phase.errors),
+            phase.wall,
+            phase.throughput,
+            phase.p(50),
+            phase.p(95),
+            phase.messages / phase.updates if phase.updates else 0.0,
+        )
         for phase in (full, echo_phase)
     ]
-    print(table(["bot", "answers", "errors", "wall s", "answers/s", "p50 ms", "p95 ms",
-                 "msgs/answer"], rows))
+    print(
+        table(
+            ["bot", "answers", "errors", "wall s", "answers/s", "p50 ms", "p95 ms", "msgs/answer"],
+            rows,
+        )
+    )
     throughput_ratio = full.throughput / echo_phase.throughput if echo_phase.throughput else 0
     p95_ratio = full.p(95) / echo_phase.p(95) if echo_phase.latencies else float("nan")
-    print(f"ratio full/echo: throughput {throughput_ratio:.2f} (goal ≥ 0.70: "
-          f"{'met' if throughput_ratio >= 0.7 else 'NOT met'}), p95 {p95_ratio:.2f} "
-          f"(goal ≤ 2.00: {'met' if p95_ratio <= 2.0 else 'NOT met'})")
+    print(
+        f"ratio full/echo: throughput {throughput_ratio:.2f} (goal ≥ 0.70: "
+        f"{'met' if throughput_ratio >= 0.7 else 'NOT met'}), p95 {p95_ratio:.2f} "
+        f"(goal ≤ 2.00: {'met' if p95_ratio <= 2.0 else 'NOT met'})"
+    )
     if rate_limiter:
-        print("(the rate limiter caps both bots at 30 sendMessage/s overall, so answers/s "
-              "≈ 30 ÷ msgs/answer; --rate-limiter off measures the engine itself)")
-    print(f"stored: {stored[0]}/{n} runs submitted, {stored[1]} with all {ANSWERS_PER_RUN} "
-          f"answers")
+        print(
+            "(the rate limiter caps both bots at 30 sendMessage/s overall, so answers/s "
+            "≈ 30 ÷ msgs/answer; --rate-limiter off measures the engine itself)"
+        )
+    print(f"stored: {stored[0]}/{n} runs submitted, {stored[1]} with all {ANSWERS_PER_RUN} answers")
     if by_step:
         print("latency by step, ms:")
         print(step_table(full, echo_phase))
@@ -341,30 +406,52 @@ async def main_async(args: argparse.Namespace) -> bool:
     rate_limiter = args.rate_limiter == "on"
     with tempfile.TemporaryDirectory(prefix="fieldbot-bench-") as tmp:
         async with BenchTelegram() as tg:
-            full, settings, stored = await full_stack(tg, n, Path(tmp), rate_limiter,
-                                                      args.timeout)
+            full, settings, stored = await full_stack(tg, n, Path(tmp), rate_limiter, args.timeout)
             timezone = Config(defaults()).timezone
-            echo_phase, echo_settings = await echo_bot(tg, n, rate_limiter, timezone,
-                                                       args.timeout)
+            echo_phase, echo_settings = await echo_bot(tg, n, rate_limiter, timezone, args.timeout)
     if settings != echo_settings:
-        print(f"warning: the echo bot's settings {echo_settings} differ from the "
-              f"channel's {settings}; update tests/bench/bench_checklists.py")
-    return report(full, echo_phase, n, settings, stored, rate_limiter,
-                  time.perf_counter() - began, args.by_step)
+        print(
+            f"warning: the echo bot's settings {echo_settings} differ from the "
+            f"channel's {settings}; update tests/bench/bench_checklists.py"
+        )
+    return report(
+        full,
+        echo_phase,
+        n,
+        settings,
+        stored,
+        rate_limiter,
+        time.perf_counter() - began,
+        args.by_step,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_checklists",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--inspectors", type=int, default=200,
-                        help="simulated inspectors, all at once (default 200)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.bench_checklists", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--inspectors",
+        type=int,
+        default=200,
+        help="simulated inspectors, all at once (default 200)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 20 inspectors")
-    parser.add_argument("--rate-limiter", choices=("on", "off"), default="on",
-                        help="AIORateLimiter in both bots as in production (default on)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds a person waits for one reply before giving up")
-    parser.add_argument("--by-step", action="store_true",
-                        help="also print p50/p95 for each of the 18 steps")
+    parser.add_argument(
+        "--rate-limiter",
+        choices=("on", "off"),
+        default="on",
+        help="AIORateLimiter in both bots as in production (default on)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds a person waits for one reply before giving up",
+    )
+    parser.add_argument(
+        "--by-step", action="store_true", help="also print p50/p95 for each of the 18 steps"
+    )
     parser.add_argument("--verbose", action="store_true", help="log at INFO")
     args = parser.parse_args(argv)
     if args.quick:

@@ -59,8 +59,12 @@ async def seed_heads(database: Database, n: int) -> dict[int, int]:
         for i in range(n):
             telegram_id = FIRST_HEAD + i
             person = await people.add_person(
-                session, name=f"Trưởng phòng {i + 1:04d}", role="head",
-                department_code=codes[i % len(codes)], accounts={"telegram": str(telegram_id)})
+                session,
+                name=f"Trưởng phòng {i + 1:04d}",
+                role="head",
+                department_code=codes[i % len(codes)],
+                accounts={"telegram": str(telegram_id)},
+            )
             heads[person.id] = telegram_id
         await session.commit()
     return heads
@@ -105,7 +109,8 @@ async def main_async(args: argparse.Namespace) -> bool:
                     started = time.perf_counter()
                     try:
                         report = await build_reminders(config, database).tick(
-                            TICK_AT, Notifier(database, {"telegram": channel}))
+                            TICK_AT, Notifier(database, {"telegram": channel})
+                        )
                     except Exception as error:  # noqa: BLE001 - the bench reports it
                         crash, report = f"{type(error).__name__}: {error}", None
                     finished = time.perf_counter()
@@ -116,8 +121,12 @@ async def main_async(args: argparse.Namespace) -> bool:
                     deliveries = await read_deliveries(url)
                 finally:
                     if crash:  # the sends left running fail noisily once the bot is shut
-                        for name in ("bot.channels.telegram", "handlers.reminders", "telegram",
-                                     "sqlalchemy"):
+                        for name in (
+                            "bot.channels.telegram",
+                            "handlers.reminders",
+                            "telegram",
+                            "sqlalchemy",
+                        ):
                             logging.getLogger(name).setLevel(logging.CRITICAL)
                     await channel.application.shutdown()
         finally:
@@ -140,15 +149,23 @@ async def main_async(args: argparse.Namespace) -> bool:
         rate_window = float("nan")
     ratio = rate_tick / TELEGRAM_LIMIT
 
-    print(f"\nReminders: one tick ({TICK_AT:%d/%m/%Y %H:%M}, the 7-day reminder) to {n} heads "
-          f"in 6 departments, real TelegramChannel + Notifier, "
-          f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}, fake Telegram")
+    print(
+        f"\nReminders: one tick ({TICK_AT:%d/%m/%Y %H:%M}, the 7-day reminder) to {n} heads "
+        f"in 6 departments, real TelegramChannel + Notifier, "
+        f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}, fake Telegram"
+    )
     statuses = Counter(status_of.get(pid, "none") for pid in heads)
-    pool = (f"pool_size={args.pool_size}, max_overflow=0 (--pool-size)" if args.pool_size
-            else "the default pool (as `fieldbot run` makes it)")
+    pool = (
+        f"pool_size={args.pool_size}, max_overflow=0 (--pool-size)"
+        if args.pool_size
+        else "the default pool (as `fieldbot run` makes it)"
+    )
     print(f"database engine: {pool}")
-    outcome = (f"{report.sent}/{report.failed}/{report.unreachable}/{report.skipped}"
-               if report else "the tick raised")
+    outcome = (
+        f"{report.sent}/{report.failed}/{report.unreachable}/{report.skipped}"
+        if report
+        else "the tick raised"
+    )
     rows = [
         ("tick report: sent/failed/unreachable/skipped", outcome),
         ("delivery rows by status", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))),
@@ -163,11 +180,15 @@ async def main_async(args: argparse.Namespace) -> bool:
     ]
     print(table(["", "value"], rows))
     window = "—" if math.isnan(rate_window) else f"{rate_window / TELEGRAM_LIMIT:.2f}"
-    print(f"ratio msgs/s ÷ 30: {ratio:.2f} over the whole tick (goal ≥ 0.90: "
-          f"{'met' if ratio >= 0.9 else 'NOT met'}); {window} over the sending window")
+    print(
+        f"ratio msgs/s ÷ 30: {ratio:.2f} over the whole tick (goal ≥ 0.90: "
+        f"{'met' if ratio >= 0.9 else 'NOT met'}); {window} over the sending window"
+    )
     if 0 < len(sent) < 10 * TELEGRAM_LIMIT:
-        print(f"(over {len(sent)} messages the rate limiter's initial burst of "
-              f"{TELEGRAM_LIMIT:.0f} inflates msgs/s; the full run sends 1,000)")
+        print(
+            f"(over {len(sent)} messages the rate limiter's initial burst of "
+            f"{TELEGRAM_LIMIT:.0f} inflates msgs/s; the full run sends 1,000)"
+        )
     honoured = True
     if args.inject_429:
         honoured = describe_429(failures, sent, lost, heads, n // 2)
@@ -192,24 +213,38 @@ def describe_429(failures, sends, lost, heads, injected_after: int) -> bool:
     gap = (retried[0] - failed_at) if retried else float("nan")
     person = next((pid for pid, c in heads.items() if c == chat), None)
     ok = bool(retried) and gap >= RETRY_AFTER and person not in lost
-    print(f"429 (retry_after={RETRY_AFTER}) injected on message {injected_after + 1} to chat "
-          f"{chat}: its message went out {gap:.2f} s later, all sending paused {pause:.2f} s; "
-          f"honoured: {'yes' if ok else 'NO'}")
+    print(
+        f"429 (retry_after={RETRY_AFTER}) injected on message {injected_after + 1} to chat "
+        f"{chat}: its message went out {gap:.2f} s later, all sending paused {pause:.2f} s; "
+        f"honoured: {'yes' if ok else 'NO'}"
+    )
     return ok
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_reminders",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.bench_reminders", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--heads", type=int, default=1000, help="department heads (default 1000)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 120 heads")
-    parser.add_argument("--no-429", dest="inject_429", action="store_false",
-                        help="do not inject the 429 halfway through")
-    parser.add_argument("--database-url", default=None,
-                        help="an empty database to use instead of a temp SQLite file "
-                             "(e.g. postgresql://postgres@127.0.0.1:5432/bench_empty)")
-    parser.add_argument("--pool-size", type=int, default=0,
-                        help="size the SQLAlchemy pool by hand (default: as in production)")
+    parser.add_argument(
+        "--no-429",
+        dest="inject_429",
+        action="store_false",
+        help="do not inject the 429 halfway through",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database to use instead of a temp SQLite file "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/bench_empty)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=0,
+        help="size the SQLAlchemy pool by hand (default: as in production)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log at INFO")
     args = parser.parse_args(argv)
     if args.quick:

@@ -59,8 +59,9 @@ DEPARTMENT_OF = {
 }
 
 
-def _answer(run_id, question_id, moment, *, text=None, number=None, day=None, json=None,
-            skipped=False) -> dict:
+def _answer(
+    run_id, question_id, moment, *, text=None, number=None, day=None, json=None, skipped=False
+) -> dict:
     return {
         "run_id": run_id,
         "question_id": question_id,
@@ -81,8 +82,9 @@ def answers_for(checklist: str, run_id: int, moment: datetime, rng: random.Rando
             _answer(run_id, "nonbio_bags", moment, text=rng.choice(("yes", "no", "unknown"))),
             _answer(run_id, "bag_types", moment, json=["paper", "cloth"]),
             _answer(run_id, "eco_bag_share", moment, number=float(rng.randrange(0, 101, 5))),
-            _answer(run_id, "packaging_replaced", moment,
-                    text=rng.choice(("full", "partial", "none"))),
+            _answer(
+                run_id, "packaging_replaced", moment, text=rng.choice(("full", "partial", "none"))
+            ),
             _answer(run_id, "foam_trays", moment, text=rng.choice(("yes", "no"))),
             _answer(run_id, "eco_label", moment, text="yes" if eco else "no"),
             _answer(run_id, "awareness_materials", moment, text="yes"),
@@ -95,9 +97,11 @@ def answers_for(checklist: str, run_id: int, moment: datetime, rng: random.Rando
         return rows
     if checklist == "cluster_awareness":
         if rng.random() < 0.3:
-            return [_answer(run_id, "aware", moment, text="no"),
-                    _answer(run_id, "photo", moment, skipped=True),
-                    _answer(run_id, "note", moment, skipped=True)]
+            return [
+                _answer(run_id, "aware", moment, text="no"),
+                _answer(run_id, "photo", moment, skipped=True),
+                _answer(run_id, "note", moment, skipped=True),
+            ]
         return [
             _answer(run_id, "aware", moment, text="yes"),
             _answer(run_id, "session_date", moment, day=day),
@@ -148,9 +152,17 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
     for department in ("QLTM", "QLCN", "TTKC", "QLNL", "KTATMT"):
         for n in range(10):
             person_id += 1
-            people.append({"id": person_id, "name": f"Cán bộ {department} {n}",
-                           "role": "inspector", "department_code": department,
-                           "language": "vi", "active": True, "created_at": now})
+            people.append(
+                {
+                    "id": person_id,
+                    "name": f"Cán bộ {department} {n}",
+                    "role": "inspector",
+                    "department_code": department,
+                    "language": "vi",
+                    "active": True,
+                    "created_at": now,
+                }
+            )
             by_department.setdefault(department, []).append(person_id)
     await insert(database, Person.__table__, people)
 
@@ -158,17 +170,28 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
     kinds_by_id: dict[int, str] = {}
     for site_id in range(1, sites + 1):
         roll = rng.random()
-        kind = ("supermarket" if roll < 0.6 else "trade_centre" if roll < 0.7
-                else "industrial_cluster")
+        kind = (
+            "supermarket" if roll < 0.6 else "trade_centre" if roll < 0.7 else "industrial_cluster"
+        )
         status_roll = rng.random()
         status = "operating" if status_roll < 0.9 else "planned" if status_roll < 0.95 else "closed"
         commune = rng.randrange(100)
-        site_rows.append({
-            "id": site_id, "code": f"S{site_id:05d}", "name": f"Cơ sở {site_id}",
-            "search_name": f"co so {site_id}", "kind": kind, "commune": f"Xã {commune}",
-            "old_district": f"Huyện {commune % 20}", "province": "Quảng Ngãi",
-            "status": status, "note": "", "latitude": None, "longitude": None,
-        })
+        site_rows.append(
+            {
+                "id": site_id,
+                "code": f"S{site_id:05d}",
+                "name": f"Cơ sở {site_id}",
+                "search_name": f"co so {site_id}",
+                "kind": kind,
+                "commune": f"Xã {commune}",
+                "old_district": f"Huyện {commune % 20}",
+                "province": "Quảng Ngãi",
+                "status": status,
+                "note": "",
+                "latitude": None,
+                "longitude": None,
+            }
+        )
         kinds_by_id[site_id] = kind
     await insert(database, Site.__table__, site_rows)
     retail = [i for i, k in kinds_by_id.items() if k != "industrial_cluster"]
@@ -184,8 +207,11 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
     extra = checks // 50  # besides the submitted ones: superseded, drafts, cancelled
     for run_id in range(1, checks + 3 * extra + 1):
         checklist = rng.choices(names, weights)[0]
-        status = ("submitted" if run_id <= checks else
-                  ("superseded", "draft", "cancelled")[(run_id - checks - 1) // extra])
+        status = (
+            "submitted"
+            if run_id <= checks
+            else ("superseded", "draft", "cancelled")[(run_id - checks - 1) // extra]
+        )
         counts[status] += 1
         moment = start + timedelta(seconds=rng.random() * span)
         site_id = None
@@ -193,14 +219,25 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
             site_id = rng.choice(retail)
         elif checklist in ("cluster_awareness", "cleaner_production"):
             site_id = rng.choice(clusters)
-        runs.append({
-            "id": run_id, "person_id": rng.choice(by_department[DEPARTMENT_OF[checklist]]),
-            "site_id": site_id, "checklist_id": checklist, "checklist_version": 1,
-            "status": status, "phase": "review", "current_question": None, "editing": False,
-            "supersedes_id": None, "pending_site_id": None, "channel": "telegram",
-            "started_at": moment, "updated_at": moment,
-            "submitted_at": None if status in ("draft", "cancelled") else moment,
-        })
+        runs.append(
+            {
+                "id": run_id,
+                "person_id": rng.choice(by_department[DEPARTMENT_OF[checklist]]),
+                "site_id": site_id,
+                "checklist_id": checklist,
+                "checklist_version": 1,
+                "status": status,
+                "phase": "review",
+                "current_question": None,
+                "editing": False,
+                "supersedes_id": None,
+                "pending_site_id": None,
+                "channel": "telegram",
+                "started_at": moment,
+                "updated_at": moment,
+                "submitted_at": None if status in ("draft", "cancelled") else moment,
+            }
+        )
         answers += answers_for(checklist, run_id, moment, rng)
         if len(runs) >= BATCH:  # runs first: the answers refer to them
             await insert(database, ChecklistRun.__table__, runs)
@@ -261,17 +298,25 @@ async def run(url: str, label: str, sites: int, checks: int, repeat: int, analyz
         sequential_median, sequential_times = await timed(sequential, repeat)
         count_median, count_times = await timed(count, repeat)
         print(f"== {label}{' (after ANALYZE)' if analyze else ''}")
-        print(f"   data: {counts['sites']:,} sites; {counts['submitted']:,} submitted checks "
-              f"(+{counts['superseded']:,} superseded, {counts['draft']:,} drafts, "
-              f"{counts['cancelled']:,} cancelled); {result['count']:,} answers; "
-              f"loaded in {loaded:.1f} s")
-        print(f"   full summary:                median {summary_median * 1000:7.1f} ms  "
-              f"(runs: {', '.join(f'{t * 1000:.0f}' for t in summary_times)} ms)")
-        print(f"   (indicators, one query after another: median "
-              f"{sequential_median * 1000:.1f} ms; runs: "
-              f"{', '.join(f'{t * 1000:.0f}' for t in sequential_times)} ms)")
-        print(f"   SELECT count(*) FROM answer: median {count_median * 1000:7.1f} ms  "
-              f"(runs: {', '.join(f'{t * 1000:.0f}' for t in count_times)} ms)")
+        print(
+            f"   data: {counts['sites']:,} sites; {counts['submitted']:,} submitted checks "
+            f"(+{counts['superseded']:,} superseded, {counts['draft']:,} drafts, "
+            f"{counts['cancelled']:,} cancelled); {result['count']:,} answers; "
+            f"loaded in {loaded:.1f} s"
+        )
+        print(
+            f"   full summary:                median {summary_median * 1000:7.1f} ms  "
+            f"(runs: {', '.join(f'{t * 1000:.0f}' for t in summary_times)} ms)"
+        )
+        print(
+            f"   (indicators, one query after another: median "
+            f"{sequential_median * 1000:.1f} ms; runs: "
+            f"{', '.join(f'{t * 1000:.0f}' for t in sequential_times)} ms)"
+        )
+        print(
+            f"   SELECT count(*) FROM answer: median {count_median * 1000:7.1f} ms  "
+            f"(runs: {', '.join(f'{t * 1000:.0f}' for t in count_times)} ms)"
+        )
         print(f"   ratio summary / count(*):    {summary_median / count_median:.2f}")
         verdict = "OK" if summary_median <= 0.5 else "TOO SLOW"
         print(f"   goal <= 500 ms: {verdict}")
@@ -302,16 +347,21 @@ async def _main(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Like the other benchmarks (tests.bench.run_all): 0 when it ran; a missed speed
     goal is printed, not an error."""
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_summary",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.bench_summary", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--sites", type=int, default=10_000)
     parser.add_argument("--checks", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--analyze", action="store_true",
-                        help="run ANALYZE (VACUUM ANALYZE on PostgreSQL) after loading")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1,000 sites, 20,000 checks")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="run ANALYZE (VACUUM ANALYZE on PostgreSQL) after loading",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1,000 sites, 20,000 checks"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sites, args.checks = 1_000, 20_000

@@ -19,23 +19,28 @@ from tests.bench import bench_checklists, bench_reminders, bench_summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.run_all",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke runs: 20 inspectors, 120 heads")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.run_all", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke runs: 20 inspectors, 120 heads")
     args = parser.parse_args(argv)
     extra = ["--quick"] if args.quick else []
     began = time.perf_counter()
     results = {}
-    benchmarks = (("checklists", bench_checklists), ("reminders", bench_reminders),
-                  ("summary", bench_summary))
+    benchmarks = (
+        ("checklists", bench_checklists),
+        ("reminders", bench_reminders),
+        ("summary", bench_summary),
+    )
     for name, module in benchmarks:
         print(f"=== {name} ===", flush=True)
         results[name] = module.main(extra)
         print(flush=True)
     failed = [name for name, code in results.items() if code]
-    print(f"all benchmarks: {time.perf_counter() - began:.0f} s; "
-          + (f"errors or losses in: {', '.join(failed)}" if failed else "no errors, nothing lost"))
+    print(
+        f"all benchmarks: {time.perf_counter() - began:.0f} s; "
+        + (f"errors or losses in: {', '.join(failed)}" if failed else "no errors, nothing lost")
+    )
     return 1 if failed else 0
 
 
