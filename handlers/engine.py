@@ -75,30 +75,49 @@ class Engine:
     def now_local(self) -> datetime:
         return datetime.now(self.settings.timezone)
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
-        photo_path = await self._fetch_photo_if_expected(inbound)
+    @contextlib.asynccontextmanager
+    async def transaction(self):
+        """A session for one turn, behind the SQLite writer queue; the caller commits."""
         async with self._writer, self.db.session() as session:
-            person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
-            if person is not None and not self.db.is_sqlite:
-                # Several workers behind one webhook: one person's turns never overlap,
-                # so each answer lands on the question that was current when it came.
-                await people.lock_person(session, person.id)
-            try:
-                if inbound.update_key and not await runs.claim_inbound(
-                    session, inbound.channel, inbound.update_key
-                ):
-                    return []
-            except IntegrityError:  # the same update, claimed by another worker just now
-                await session.rollback()
-                return []
-            turn = Turn(self, session, inbound, person, photo_path)
-            replies = await turn.dispatch()
-            if turn.person is not None:
-                offered = [c.payload for r in replies for c in r.choices]
-                if offered:
-                    await runs.remember_offered(session, turn.person.id, offered)
+            yield session
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """One update, start to finish, in its own transaction (the terminal, tests)."""
+        photo_path = await self.prepare(inbound)
+        async with self.transaction() as session:
+            replies, _language = await self.apply(session, inbound, photo_path)
             await session.commit()
         return replies
+
+    async def prepare(self, inbound: Inbound) -> Path | None:
+        """Work that must not hold the database: the photo download, when expected."""
+        return await self._fetch_photo_if_expected(inbound)
+
+    async def apply(
+        self, session: AsyncSession, inbound: Inbound, photo_path: Path | None = None
+    ) -> tuple[list[Reply], str]:
+        """The turn inside the caller's transaction (not committed here): the replies,
+        and the language they are in (for channels that render them later)."""
+        person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
+        if person is not None and not self.db.is_sqlite:
+            # Several workers behind one webhook: one person's turns never overlap,
+            # so each answer lands on the question that was current when it came.
+            await people.lock_person(session, person.id)
+        turn = Turn(self, session, inbound, person, photo_path)
+        if inbound.update_key:
+            try:
+                claimed = await runs.claim_inbound(session, inbound.channel, inbound.update_key)
+            except IntegrityError:  # the same update, claimed by another worker just now
+                await session.rollback()
+                claimed = False
+            if not claimed:
+                return [], turn.lang
+        replies = await turn.dispatch()
+        if turn.person is not None:
+            offered = [c.payload for r in replies for c in r.choices]
+            if offered:
+                await runs.remember_offered(session, turn.person.id, offered)
+        return replies, turn.lang
 
     async def _fetch_photo_if_expected(self, inbound: Inbound) -> Path | None:
         """Downloads a photo before the transaction starts (network time must not
