@@ -10,6 +10,7 @@ are imported only when a chart or file is made, so start-up stays quick.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -387,6 +388,48 @@ def summary_chart(
     return path
 
 
+# --- text safe for a file -----------------------------------------------------------------
+
+# What XML 1.0 (so .xlsx and .docx) cannot hold: C0 control characters other than tab,
+# line feed and carriage return, lone surrogates, U+FFFE and U+FFFF. Old rows may hold
+# them (a note pasted with a bell or a unit separator); openpyxl and python-docx refuse
+# them and the whole year's export would fail. Word's manual line break (\x0b) and a
+# form feed become a line break; the others are dropped.
+_LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+_NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel's limit for the text of one cell.
+EXCEL_CELL_CHARACTERS = 32767
+# A text starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def file_text(text: str) -> str:
+    """``text`` without the characters a workbook or a Word file cannot hold."""
+    return _NOT_XML.sub("", text.translate(_LINE_BREAKS))
+
+
+def _set_cell(cell, value: Any) -> None:
+    """Writes ``value`` into an openpyxl cell: numbers and dates as they are, every text
+    as a text cell (never a formula, whatever it starts with), cleaned and within
+    Excel's limit."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    text = file_text(value)
+    if len(text) > EXCEL_CELL_CHARACTERS:
+        text = text[: EXCEL_CELL_CHARACTERS - 1] + "…"
+    cell.value = text
+    cell.data_type = "s"  # openpyxl makes "=…" a formula; a shared string is only text
+    if text.startswith(_FORMULA_STARTS):
+        # Excel's leading apostrophe: the cell stays text when someone edits it.
+        cell.quotePrefix = True
+
+
+def _write_row(worksheet, row_number: int, values: list[Any]) -> None:
+    for column, value in enumerate(values, start=1):
+        _set_cell(worksheet.cell(row=row_number, column=column), value)
+
+
 # --- answers as cells and text ---------------------------------------------------------
 
 
@@ -533,6 +576,7 @@ async def export_xlsx(
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
+    name = " ".join(file_text(name).split())
     for character in "[]:*?/\\":
         name = name.replace(character, " ")
     name = name.strip()[:31] or "Sheet"
@@ -575,7 +619,7 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
 
     def sheet(title: str, headers: list[str], widths: list[int]):
         worksheet = workbook.create_sheet(_sheet_title(title, taken))
-        worksheet.append(headers)
+        _write_row(worksheet, 1, headers)
         for index, width in enumerate(widths, start=1):
             worksheet.column_dimensions[get_column_letter(index)].width = width
             cell = worksheet.cell(row=1, column=index)
@@ -629,7 +673,7 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
             values.append(check.checklist_version)
             for question_id, question in columns:
                 values.append(answer_value(question, check.answers.get(question_id), lang))
-            worksheet.append(values)
+            _write_row(worksheet, row_number, values)
             worksheet.cell(row=row_number, column=2).number_format = "dd/mm/yyyy hh:mm"
             for column, value in enumerate(values, start=1):
                 if isinstance(value, date) and column != 2:
@@ -664,7 +708,9 @@ def _sites_sheet(data: ExportData, sheet) -> None:
         t(lang, "rep_sheet_sites"), headers, [16, 40, 20, 24, 22, 14, 16, 11, 11, 12, 17, 40]
     )
     for row_number, (site, checks, last) in enumerate(data.sites, start=2):
-        worksheet.append(
+        _write_row(
+            worksheet,
+            row_number,
             [
                 site.code,
                 site.name,
@@ -678,7 +724,7 @@ def _sites_sheet(data: ExportData, sheet) -> None:
                 checks,
                 _local(last, data.timezone).replace(tzinfo=None) if last else None,
                 site.note,
-            ]
+            ],
         )
         worksheet.cell(row=row_number, column=11).number_format = "dd/mm/yyyy hh:mm"
     if data.sites:
@@ -733,7 +779,7 @@ def _indicators_sheet(data: ExportData, sheet) -> None:
             t(lang, f"rep_status_{indicator.status.value}"),
             t(lang, f"rep_source_{indicator.id}"),
         ]
-        worksheet.append(values)
+        _write_row(worksheet, row_number, values)
         if indicator.kind == "ratio":
             worksheet.cell(row=row_number, column=3).number_format = "0.0%"
             for offset, target in enumerate(targets):
@@ -790,7 +836,8 @@ class _ReportDraft:
     as_of: date
 
     def t(self, key: str, **values: Any) -> str:
-        return t(self.language, key, **values)
+        # Values may be names or titles from the database: cleaned like every text here.
+        return file_text(t(self.language, key, **values))
 
     def indicator(self, id_: str) -> Indicator:
         return next(i for i in self.indicators if i.id == id_)
@@ -833,7 +880,7 @@ class _ReportDraft:
         self, document, text: str, *, bold=False, italic=False, align=None, size: int | None = None
     ):
         paragraph = document.add_paragraph()
-        run = paragraph.add_run(text)
+        run = paragraph.add_run(file_text(text))
         run.bold, run.italic = bold, italic
         if size:
             run.font.size = self._pt(size)
@@ -920,7 +967,7 @@ class _ReportDraft:
                     )
                 else:
                     text = self.t("rep_doc_s1_pending", department=report.department_code)
-                document.add_paragraph(text, style="List Bullet")
+                document.add_paragraph(file_text(text), style="List Bullet")
 
         document.add_heading(self.t("rep_doc_s2"), level=1)
         k1, k3 = self.indicator("k1"), self.indicator("k3")
@@ -1046,7 +1093,7 @@ class _ReportDraft:
         table.style = "Table Grid"
         for cell, header in zip(table.rows[0].cells, headers, strict=True):
             cell.text = ""
-            run = cell.paragraphs[0].add_run(header)
+            run = cell.paragraphs[0].add_run(file_text(header))
             run.bold = True
             run.font.size = self._pt(size)
             cell.paragraphs[0].alignment = self._centre
@@ -1054,7 +1101,7 @@ class _ReportDraft:
             cells = table.add_row().cells
             for cell, value in zip(cells, values, strict=True):
                 cell.text = ""
-                run = cell.paragraphs[0].add_run(value)
+                run = cell.paragraphs[0].add_run(file_text(value))
                 run.font.size = self._pt(size)
         return table
 
