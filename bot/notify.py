@@ -1,8 +1,12 @@
 """Sending to a person (not answering a chat): reminders go to the person's
-messenger accounts, first the preferred one, then the others if that fails."""
+messenger accounts, first the preferred one, then the others if that fails.
+
+A channel's ``send(chat_id, replies)`` returns normally only when the message was
+delivered and raises otherwise; any exception counts as that channel failing."""
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from handlers.messages import Reply
@@ -10,6 +14,8 @@ from handlers.reminders import Unreachable
 from storage import people, runs
 from storage.db import Database
 from storage.models import Person
+
+log = logging.getLogger(__name__)
 
 # Telegram first: it has buttons for "Report submitted".
 CHANNEL_PREFERENCE = ("telegram", "zalo")
@@ -44,7 +50,12 @@ class Notifier:
             except Exception as error:  # noqa: BLE001 - try the next channel, then report
                 failure = error
                 continue
-            await self._remember_choices(person, replies)
+            # Delivered: from here on nothing may turn this into a failure (a failure
+            # would be retried, and the person would get the message twice).
+            try:
+                await self._remember_choices(person, replies)
+            except Exception:  # noqa: BLE001 - only what a typed "1" means is lost
+                log.warning("reminder choices for person %s not remembered", person.id)
             return account.channel
         raise failure
 

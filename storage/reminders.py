@@ -3,6 +3,9 @@
 A reminder is claimed by inserting its row before it is sent; the unique key
 (deadline, department, recipient, year, offset, kind) means a second tick or a
 second process finds the row taken and sends nothing (mailroom's fire rows).
+Statuses: "claimed" (taken, not sent yet; retaken when its claimer died),
+"sending" (the message may have left: never sent again), then "sent", "failed"
+(retried up to max_attempts) or "unreachable".
 """
 
 from __future__ import annotations
@@ -57,6 +60,84 @@ async def heads_of(session: AsyncSession, department_code: str) -> list[Person]:
 async def has_account(session: AsyncSession, person_id: int) -> bool:
     statement = select(ChannelAccount.id).where(ChannelAccount.person_id == person_id)
     return (await session.exec(statement)).first() is not None
+
+
+async def coordinators(session: AsyncSession, department_code: str) -> list[Person]:
+    """Who hears escalations for a coordinating department: its heads and admins."""
+    statement = (
+        select(Person)
+        .where(
+            Person.department_code == department_code,
+            col(Person.role).in_(["head", "admin"]),
+            Person.active == True,  # noqa: E712
+        )
+        .order_by(Person.id)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def people_with_accounts(session: AsyncSession, person_ids: list[int]) -> set[int]:
+    if not person_ids:
+        return set()
+    statement = select(ChannelAccount.person_id).where(
+        col(ChannelAccount.person_id).in_(person_ids)
+    )
+    return set((await session.exec(statement)).all())
+
+
+# A delivery in one of these states is not claimed again (a "sending" one may have
+# reached the person: it is never sent twice).
+DONE_STATUSES = ("sent", "sending", "unreachable")
+
+
+async def handled_deliveries(
+    session: AsyncSession, deadline_id: int, year: int, offset_days: int, max_attempts: int
+) -> set[tuple[str, int, str]]:
+    """(department, recipient, kind) of one slot's deliveries that need nothing more."""
+    statement = select(
+        ReminderDelivery.department_code,
+        ReminderDelivery.recipient_id,
+        ReminderDelivery.kind,
+        ReminderDelivery.status,
+        ReminderDelivery.attempts,
+    ).where(
+        ReminderDelivery.deadline_id == deadline_id,
+        ReminderDelivery.year == year,
+        ReminderDelivery.offset_days == offset_days,
+    )
+    return {
+        (row[0], row[1], row[2])
+        for row in (await session.exec(statement)).all()
+        if row[3] in DONE_STATUSES or (row[3] == "failed" and row[4] >= max_attempts)
+    }
+
+
+async def unreachable_recipients(
+    session: AsyncSession, deadline_id: int, year: int, max_attempts: int
+) -> set[int]:
+    """Heads whose latest reminder for this deadline and year could not be delivered
+    (no account, or every channel failed as often as allowed)."""
+    statement = (
+        select(
+            ReminderDelivery.recipient_id,
+            ReminderDelivery.status,
+            ReminderDelivery.attempts,
+        )
+        .where(
+            ReminderDelivery.deadline_id == deadline_id,
+            ReminderDelivery.year == year,
+            ReminderDelivery.kind == "reminder",
+        )
+        .order_by(ReminderDelivery.claimed_at, ReminderDelivery.id)
+    )
+    latest: dict[int, bool] = {}
+    for recipient, status, attempts in (await session.exec(statement)).all():
+        if status in ("claimed", "sending"):
+            continue
+        latest[recipient] = status == "unreachable" or (
+            status == "failed" and attempts >= max_attempts
+        )
+    return {recipient for recipient, lost in latest.items() if lost}
 
 
 async def confirmed_departments(session: AsyncSession, deadline_id: int, year: int) -> set[str]:
@@ -160,6 +241,14 @@ async def claim(session: AsyncSession, key: dict, max_attempts: int) -> int | No
     if result.rowcount == 1:
         return (await delivery(session, key)).id
     return None
+
+
+async def mark_sending(session: AsyncSession, delivery_id: int) -> None:
+    """Written before the message leaves: from now on it is never claimed again."""
+    await session.exec(
+        update(ReminderDelivery).where(ReminderDelivery.id == delivery_id).values(status="sending")
+    )
+    await session.commit()
 
 
 async def record_outcome(

@@ -103,15 +103,23 @@ async def test_walking_from_november_to_christmas_sends_each_reminder_once(db):
     for day, messages in by_day.items():
         names = sorted(name for name, _ in messages)
         if day in EXPECTED_BEFORE:
-            assert names == ["Head KTATMT", "Head QLCN", "Head QLTM"], day
-            assert all(EXPECTED_BEFORE[day] in text for _, text in messages), (day, messages)
+            # Each head its reminder; KTATMT also a note naming the head nobody can reach.
+            assert names == ["Head KTATMT", "Head KTATMT", "Head QLCN", "Head QLTM"], day
+            notes = [text for _, text in messages if "gọi điện" in text]
+            assert len(notes) == 1 and "Head QLNL (Phòng Quản lý năng lượng)" in notes[0]
+            reminders_ = [text for _, text in messages if text not in notes]
+            assert all(EXPECTED_BEFORE[day] in text for text in reminders_), (day, messages)
             assert all("10/12/2026" in text for _, text in messages)
         elif day in OVERDUE:
-            # Each head its own reminder; KTATMT also the escalation listing who is missing.
+            # Each head its own reminder; KTATMT also the escalation listing who is missing,
+            # by name, without KTATMT itself, and who cannot be reached.
             assert names == ["Head KTATMT", "Head KTATMT", "Head QLCN", "Head QLTM"], day
             escalation = [text for _, text in messages if "chưa xác nhận" in text]
             assert len(escalation) == 1
-            assert "QLTM" in escalation[0] and "QLCN" in escalation[0]
+            assert "Phòng Quản lý thương mại" in escalation[0]
+            assert "Phòng Quản lý công nghiệp" in escalation[0]
+            assert "QLTM" not in escalation[0] and "Phòng Kỹ thuật an toàn" not in escalation[0]
+            assert "gọi điện nhắc: Head QLNL (Phòng Quản lý năng lượng)" in escalation[0]
             overdue_days = (day - date(2026, 12, 10)).days
             assert all(
                 f"quá hạn {overdue_days} ngày" in text
@@ -177,7 +185,7 @@ async def test_confirming_the_report_stops_the_reminders(db, tmp_path):
     assert not [1 for name, _ in sender.sent if name == "Head QLTM"]
     assert [1 for name, _ in sender.sent if name == "Head QLCN"]
     escalations = [text for _, text in sender.sent if "chưa xác nhận" in text]
-    assert escalations and all("QLTM" not in text for text in escalations)
+    assert escalations and all("Phòng Quản lý thương mại" not in text for text in escalations)
     async with db.session() as session:
         confirmation = (await session.exec(select(ReportConfirmation))).one()
     assert confirmation.department_code == "QLTM" and confirmation.year == 2026
