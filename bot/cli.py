@@ -474,3 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(redact(f"migrations: {error}"), 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # A token the platform refused: one line naming the key, never the token.
+        rejected = cli_runtime.rejected_token(error)
+        if rejected is None:
+            raise
+        return _fail(rejected, 2)

@@ -11,6 +11,40 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 
+TELEGRAM_REJECTED = (
+    "Telegram rejected the bot token ([telegram] token / FIELDBOT_TELEGRAM_TOKEN); "
+    "check it with @BotFather"
+)
+ZALO_REJECTED = (
+    "Zalo rejected the bot token ([zalo] token / FIELDBOT_ZALO_TOKEN); "
+    "check it in the Zalo Bot Platform"
+)
+
+
+def rejected_token(error: BaseException) -> str | None:
+    """The one line to print when ``error`` means a platform refused the bot token
+    (found anywhere among its causes and in exception groups), else None. The
+    platform's own message is never shown: python-telegram-bot's quotes the token."""
+    from telegram.error import InvalidToken
+
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, InvalidToken):
+            return TELEGRAM_REJECTED
+        # bot.channels.zalo.ZaloError, by name: the channel modules may change freely.
+        if type(current).__name__ == "ZaloError" and getattr(current, "code", None) in (401, 403):
+            return ZALO_REJECTED
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend((current.__cause__, current.__context__))
+    return None
+
+
 def add_demo(subcommands: argparse._SubParsersAction) -> None:
     demo = subcommands.add_parser("demo", help="try the bot in this terminal: no token, no network")
     demo.add_argument(

@@ -318,3 +318,26 @@ def test_usage_mistakes_exit_2(argv, capsys):
         main(argv)
     assert stopped.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_rejected_token_is_recognised_among_causes_and_groups():
+    from telegram.error import InvalidToken
+
+    from bot.channels.zalo import ZaloError
+    from bot.cli_runtime import TELEGRAM_REJECTED, ZALO_REJECTED, rejected_token
+
+    def wrapped(inner: BaseException) -> BaseException:
+        try:
+            try:
+                raise inner
+            except BaseException as error:
+                raise RuntimeError("while starting") from error
+        except RuntimeError as outer:
+            return ExceptionGroup("channels", [ValueError("other"), outer])
+
+    assert rejected_token(InvalidToken("The token `1:x` was rejected")) == TELEGRAM_REJECTED
+    assert rejected_token(wrapped(InvalidToken())) == TELEGRAM_REJECTED
+    assert rejected_token(wrapped(ZaloError(401, "Unauthorized"))) == ZALO_REJECTED
+    assert rejected_token(ZaloError(403, "Forbidden")) == ZALO_REJECTED
+    assert rejected_token(ZaloError(429, "Too many requests")) is None
+    assert rejected_token(wrapped(ValueError("no"))) is None
