@@ -24,12 +24,19 @@ from handlers import reports
 from handlers.catalog import LANGUAGES, t
 from handlers.checklist import Checklist, ChecklistRegistry, Question
 from handlers.messages import Choice, Inbound, Reply
-from handlers.question_types import QUESTION_TYPES, AnswerContext, InvalidAnswer, Value
+from handlers.question_types import (
+    QUESTION_TYPES,
+    AnswerContext,
+    InvalidAnswer,
+    Value,
+    parse_number,
+    valid_coordinates,
+)
 from storage import people, reminders, runs, sites
 from storage.db import Database
 from storage.kpis import Targets
-from storage.models import Answer, ChecklistRun, Deadline, Person, Site, utcnow
-from storage.textnorm import fold
+from storage.models import Answer, ChecklistRun, Deadline, Department, Person, Site, utcnow
+from storage.textnorm import clean_text, fold
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,22 @@ def _as_id(text: str) -> int | None:
     """A row id (or year) from button data or a typed choice; None for anything else.
     Forged data may hold any digits: int() refuses "²", and 10**20 fits no column."""
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
+def _answers_the_question(payload: str) -> bool:
+    """An option of the question itself ("a:run:q:yes", "m:run:q:paper"), as opposed
+    to moving about (Xong, Bỏ qua, « Quay lại) or any other screen's choice."""
+    parts = payload.split(":")
+    return len(parts) == 4 and parts[0] in ("a", "m") and parts[3] not in ("_skip", "_done")
+
+
+def _pick_by_label(text: str, choices: list[tuple[str, str]]) -> str | None:
+    """The payload of the first choice whose label is the typed text, accents, case,
+    marks (✅, «) and punctuation optional."""
+    folded = fold(text)
+    if not folded:
+        return None
+    return next((payload for payload, label in choices if fold(label) == folded), None)
 
 
 @dataclass(frozen=True)
@@ -159,6 +182,8 @@ class Turn:
         self.person = person
         self.photo_path = photo_path
         self._answers_cache: tuple[int, dict[str, Answer]] | None = None
+        # Replies that ask a question of the open run: id(reply) -> "run id:question id".
+        self._asking: dict[int, str] = {}
         hint = inbound.language_hint if inbound.language_hint in LANGUAGES else None
         self.lang = person.language if person else (hint or engine.settings.default_language)
 
@@ -185,8 +210,23 @@ class Turn:
     # --- dispatch -----------------------------------------------------------------
 
     async def dispatch(self) -> list[Reply]:
+        replies = await self._dispatch()
+        if self.person is not None:
+            await self._remember_screen(replies)
+        return replies
+
+    async def _remember_screen(self, replies: list[Reply]) -> None:
+        """What a typed number or label will mean next time: the choices of this turn's
+        replies, numbered in a row, and whether the last reply asks a question. A turn
+        that shows neither (/help, /my) leaves the previous screen in place."""
+        choices = [(c.payload, c.label) for r in replies for c in r.choices]
+        asking = self._asking.get(id(replies[-1])) if replies else None
+        if choices or asking:
+            await runs.remember_screen(self.session, self.person.id, choices, asking)
+
+    async def _dispatch(self) -> list[Reply]:
         inbound = self.inbound
-        text = (inbound.text or "").strip()
+        text = clean_text(inbound.text or "").strip()
         if len(text) > MAX_INPUT:
             return [Reply(self.t("too_long", limit=MAX_INPUT))] + await self._current_prompt()
         if self.person is None:
@@ -197,9 +237,14 @@ class Turn:
             return await self._command(text)
         # One lookup of the open run serves the typed-choice, button and answer paths.
         run = await runs.open_run(self.session, self.person.id)
-        payload = inbound.payload
+        payload = clean_text(inbound.payload) if inbound.payload is not None else None
         if payload is None and text:
-            payload = await self._typed_report_done(text) or await self._typed_choice(text, run)
+            payload = await self._typed_report_done(text)
+            if payload is None:
+                picked = await self._typed_choice(text, run)
+                if isinstance(picked, list):
+                    return picked
+                payload = picked
         if payload is not None:
             return await self._button(payload, run)
         if run is None:
@@ -217,17 +262,54 @@ class Turn:
         deadline_id, department, year = pending
         return f"rc:{deadline_id}:{year}:{department}"
 
-    async def _typed_choice(self, text: str, run: ChecklistRun | None) -> str | None:
-        """'2' on a channel without buttons means the second offered choice,
-        except where the open question itself expects a number."""
-        if _as_id(text) is None:
+    async def _typed_choice(self, text: str, run: ChecklistRun | None) -> str | list[Reply] | None:
+        """A typed answer on a channel without buttons (or typed instead of pressing):
+        the payload of the offered choice it names, None when it is the answer to the
+        open question (or a site search), or replies asking to pick from the screen.
+
+        A number answers the prompt on screen: the n-th offered choice, except when the
+        screen is a numeric or free-text question, where the digits are the answer. On
+        another screen over an open question (resume, cancel), input that picks none of
+        its choices is refused rather than stored as the answer behind it."""
+        screen = await runs.offered_screen(self.session, self.person.id)
+        number = _as_id(text)
+        if screen.legacy:  # remembered before labels were: as it was read then
+            return self._legacy_typed_choice(number, run, screen.payloads)
+        question = None
+        if run is not None and run.phase == "question" and run.current_question:
+            question = self._checklist(run).question(run.current_question)
+        if question is not None and screen.question == f"{run.id}:{question.id}":
+            kind = QUESTION_TYPES[question.type]
+            if question.type == "text":
+                return None  # a note "1" is the note (typed "bỏ qua" still skips)
+            if kind.numeric and (number is not None or parse_number(text) is not None):
+                return None
+            if number is not None:
+                index = number - 1
+                return screen.choices[index][0] if index < len(screen.choices) else None
+            # Option names go to the question's own reading (every language, several
+            # names for a multiple choice); Xong, Bỏ qua, « Quay lại by their names.
+            moves = [c for c in screen.choices if not _answers_the_question(c[0])]
+            return _pick_by_label(text, moves)
+        if number is not None and 1 <= number <= len(screen.choices):
+            return screen.choices[number - 1][0]
+        picked = _pick_by_label(text, screen.choices)
+        if picked is not None or question is None or not screen.choices:
+            return picked
+        # The question is behind another screen: say what this one offers, again.
+        offered = [Choice(label, payload) for payload, label in screen.choices]
+        return [Reply(self.t("typed_not_offered", count=len(offered)), offered)]
+
+    def _legacy_typed_choice(
+        self, number: int | None, run: ChecklistRun | None, offered: list[str]
+    ) -> str | None:
+        if number is None:
             return None
         if run is not None and run.phase == "question":
             question = self._checklist(run).question(run.current_question or "")
-            if question and QUESTION_TYPES[question.type].numeric:
+            if question and (QUESTION_TYPES[question.type].numeric or question.type == "text"):
                 return None
-        offered = await runs.offered_payloads(self.session, self.person.id)
-        index = int(text) - 1
+        index = number - 1
         return offered[index] if 0 <= index < len(offered) else None
 
     # --- strangers and registration ---------------------------------------------
@@ -245,7 +327,7 @@ class Turn:
                 code=code,
                 channel=self.inbound.channel,
                 external_id=self.inbound.sender_id,
-                name=self.inbound.sender_name,
+                name=clean_text(self.inbound.sender_name).strip()[:200],
                 language=self.lang,
             )
         except people.PeopleError as error:
@@ -479,7 +561,9 @@ class Turn:
             choices.append(Choice(self.t("button_skip"), f"a:{run.id}:{question.id}:_skip"))
         if position > 1 or checklist.needs_site:
             choices.append(Choice(self.t("button_back"), f"b:{run.id}"))
-        return [Reply("\n".join(lines), choices, expects_number=kind.numeric)]
+        reply = Reply("\n".join(lines), choices, expects_number=kind.numeric)
+        self._asking[id(reply)] = f"{run.id}:{question.id}"
+        return [reply]
 
     async def _review_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
         answers = await self._answers(run)
@@ -564,11 +648,15 @@ class Turn:
             and parts[2] == run.current_question
         ):
             question = checklist.question(parts[2])
-            if question is not None:
-                if kind == "m":
-                    return await self._toggle(run, checklist, question, parts[3])
+            toggles = question is not None and QUESTION_TYPES[question.type].toggles
+            # A toggle only on a multiple choice; a single answer only elsewhere.
+            if question is not None and kind == "m" and toggles:
+                return await self._toggle(run, checklist, question, parts[3])
+            if question is not None and kind == "a":
                 if parts[3] == "_skip":
                     return await self._skip(run)
+                if toggles:
+                    return await self._stale(run)
                 try:
                     value = QUESTION_TYPES[question.type].parse_option(
                         question, parts[3], self.context
@@ -582,7 +670,15 @@ class Turn:
         deadline = (
             await self.session.get(Deadline, _as_id(deadline_id)) if _as_id(deadline_id) else None
         )
-        if deadline is None or _as_id(year) is None:
+        sane_years = range(
+            self.engine.settings.targets.start_year, self.engine.now_local().year + 2
+        )
+        if (
+            deadline is None
+            or _as_id(year) not in sane_years
+            or not re.fullmatch(r"[A-Z0-9_]{1,16}", department)
+            or await self.session.get(Department, department) is None
+        ):
             return await self._stale(await runs.open_run(self.session, self.person.id))
         if self.person.role != "admin" and not (
             self.person.role == "head" and self.person.department_code == department
@@ -626,6 +722,10 @@ class Turn:
         kinds = list(checklist.site_kinds)
         if self.inbound.location is not None:
             lat, lon = self.inbound.location
+            if not valid_coordinates(lat, lon):
+                return [Reply(self.t("location_out_of_range"))] + await self._site_prompt(
+                    run, checklist
+                )
             found = await sites.nearest_sites(self.session, lat, lon, kinds, limit=5)
             if not found:
                 return [Reply(self.t("site_none_near"))] + await self._site_prompt(run, checklist)
@@ -713,7 +813,11 @@ class Turn:
             value = Value(text=str(self.photo_path))
         elif question.type == "location" and self.inbound.location is not None:
             lat, lon = self.inbound.location
-            value = Value(json={"lat": lat, "lon": lon})
+            if not valid_coordinates(lat, lon):
+                return [Reply(self.t("location_out_of_range"))] + await self._question_prompt(
+                    run, checklist
+                )
+            value = Value(json={"lat": float(lat), "lon": float(lon)})
         elif not text:
             return [Reply(self.t("expect_text_input"))] + await self._question_prompt(
                 run, checklist
@@ -725,6 +829,12 @@ class Turn:
                 value = kind.parse(question, text, self.context)
             except InvalidAnswer as invalid:
                 return [Reply(invalid.message)] + await self._question_prompt(run, checklist)
+            if kind.toggles:
+                # Typed names add to what is ticked already, as pressing them would.
+                existing = (await self._answers(run)).get(question.id)
+                ticked = existing.value_json if existing and not existing.skipped else None
+                ticked = [c for c in ticked or [] if question.option(c) is not None]
+                value = Value(json=kind.ordered(question, ticked + value.json))
         return await self._store(run, checklist, question, value)
 
     @staticmethod
@@ -734,6 +844,8 @@ class Turn:
         return fold(text) in ("bo qua", "skip", "bq")
 
     async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
+        if not QUESTION_TYPES[question.type].valid(question, value):
+            return await self._stale(run)  # never stored, whatever a payload said
         await self._save(
             run,
             question.id,
@@ -764,11 +876,17 @@ class Turn:
             return await self._advance(run, checklist, after=question.id)
         if question.option(code) is None:
             return await self._stale(run)
+        chosen = [c for c in chosen if question.option(c) is not None]
         chosen = [c for c in chosen if c != code] if code in chosen else chosen + [code]
+        if not chosen:  # the last tick undone: no answer rather than an empty one
+            if existing is not None:
+                await runs.delete_answers(self.session, run.id, [question.id])
+                self._answers_cache = None
+            return await self._question_prompt(run, checklist)
         # Kept in the options' order, so exports read the same whatever the tapping order.
-        order = [o.id for o in question.options]
-        chosen.sort(key=order.index)
-        await self._save(run, question.id, value_json=chosen)
+        await self._save(
+            run, question.id, value_json=QUESTION_TYPES[question.type].ordered(question, chosen)
+        )
         return await self._question_prompt(run, checklist)
 
     # --- moving through the checklist ----------------------------------------------

@@ -6,13 +6,14 @@ actions); tests loop over the registry so a new type without a test fails.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from handlers.catalog import t
-from storage.textnorm import fold
+from storage.textnorm import clean_text, fold
 
 if TYPE_CHECKING:
     from handlers.checklist import Question
@@ -59,6 +60,9 @@ def format_number(value: float, language: str) -> str:
 
 
 _THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+# Larger numbers are no count or share anyone reports, and floats lose whole digits
+# beyond it (a 400-digit number is infinity, which no integer or column takes).
+NUMBER_LIMIT = 1e15
 
 
 def parse_number(text: str) -> float | None:
@@ -83,7 +87,23 @@ def parse_number(text: str) -> float | None:
             number = float(text.replace(",", ".").replace(" ", ""))
         except ValueError:
             return None
+    if not math.isfinite(number) or abs(number) > NUMBER_LIMIT:
+        return None
     return -number if negative else number
+
+
+def _finite(number: Any) -> bool:
+    return (
+        isinstance(number, int | float)
+        and not isinstance(number, bool)
+        and math.isfinite(number)
+        and abs(number) <= NUMBER_LIMIT
+    )
+
+
+def valid_coordinates(lat: Any, lon: Any) -> bool:
+    """A latitude and longitude on Earth (a forged or broken location is refused)."""
+    return _finite(lat) and _finite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 class QuestionType:
@@ -109,6 +129,17 @@ class QuestionType:
             if option_code == code:
                 return self.parse(question, code, context)
         raise InvalidAnswer(t(context.language, "stale_button"))
+
+    def valid(self, question: Question, value: Value) -> bool:
+        """Whether a value may be stored as this question's answer: checked before
+        every write, whatever the input or a (forged) button said."""
+        return (
+            isinstance(value.text, str)
+            and bool(value.text)
+            and value.number is None
+            and value.date is None
+            and value.json is None
+        )
 
     def comparable(self, answer: Answer) -> Any:
         """The value that `relevant` conditions compare with."""
@@ -136,6 +167,9 @@ class YesNo(QuestionType):
             if folded == code or folded in self._words[code]:
                 return Value(text=code)
         raise InvalidAnswer(t(context.language, f"expect_{self.name}"))
+
+    def valid(self, question, value):
+        return super().valid(question, value) and value.text in self.codes
 
     def display(self, question, answer, language):
         return t(language, f"answer_{answer.value_text}") if answer.value_text else ""
@@ -171,6 +205,9 @@ class SelectOne(QuestionType):
             raise InvalidAnswer(t(context.language, "expect_choice"))
         return Value(text=code)
 
+    def valid(self, question, value):
+        return super().valid(question, value) and question.option(value.text) is not None
+
     def display(self, question, answer, language):
         option = question.option(answer.value_text or "")
         return (option.label.get(language) or option.label["vi"]) if option else ""
@@ -181,37 +218,70 @@ class SelectMultiple(SelectOne):
     toggles = True
 
     def parse(self, question, text, context):
-        """Typed answers: '1, 3', '1 3' or the options' names separated by commas."""
+        """Typed answers: '1, 3', '1 3' or the options' names separated by commas or
+        semicolons (a name that itself holds a comma, "Túi vải, dùng nhiều lần", is
+        read whole: the longest run of parts that names an option wins)."""
         chosen: list[str] = []
-        parts = [
-            p
-            for p in re.split(r"[,;\s]+" if re.fullmatch(r"[\d,;\s]+", text) else r"[,;]", text)
-            if p.strip()
-        ]
-        for part in parts:
-            part = part.strip()
-            if part.isdecimal() and 1 <= int(part) <= len(question.options):
-                code = question.options[int(part) - 1].id
+        if re.fullmatch(r"[\d,;\s]+", text):
+            parts = [p for p in re.split(r"[,;\s]+", text) if p]
+        else:
+            parts = [p.strip() for p in re.split(r"[,;]", text)]
+        index = 0
+        while index < len(parts):
+            part = parts[index]
+            if not part:
+                index += 1
+                continue
+            code, used = None, 1
+            if part.isdecimal() and part.isascii():
+                number = int(part) if len(part) < 4 else 0
+                if 1 <= number <= len(question.options):
+                    code = question.options[number - 1].id
             else:
-                code = self._match(question, part)
+                for end in range(len(parts), index, -1):
+                    code = self._match(question, ",".join(parts[index:end]))
+                    if code is not None:
+                        used = end - index
+                        break
             if code is None:
                 raise InvalidAnswer(t(context.language, "expect_select_multiple"))
             if code not in chosen:
                 chosen.append(code)
+            index += used
         if not chosen:
             raise InvalidAnswer(t(context.language, "expect_select_multiple"))
         return Value(json=chosen)
+
+    @staticmethod
+    def ordered(question: Question, codes: list[str]) -> list[str]:
+        """The option ids once each, in the options' order (exports read the same
+        whatever the order they were picked in)."""
+        order = [o.id for o in question.options]
+        return sorted(set(codes), key=order.index)
+
+    def valid(self, question, value):
+        codes = value.json
+        return (
+            value.text is None
+            and value.number is None
+            and value.date is None
+            and isinstance(codes, list)
+            and bool(codes)
+            and all(isinstance(c, str) and question.option(c) is not None for c in codes)
+            and len(set(codes)) == len(codes)
+        )
 
     def comparable(self, answer):
         return answer.value_json or []
 
     def display(self, question, answer, language):
+        """Labels joined by "; " (a label may hold a comma)."""
         labels = []
         for code in answer.value_json or []:
             option = question.option(code)
             if option:
                 labels.append(option.label.get(language) or option.label["vi"])
-        return ", ".join(labels)
+        return "; ".join(labels)
 
 
 class Integer(QuestionType):
@@ -247,6 +317,15 @@ class Integer(QuestionType):
                 )
             )
         return Value(number=number)
+
+    def valid(self, question, value):
+        number = value.number
+        if value.text is not None or value.date is not None or value.json is not None:
+            return False
+        if not _finite(number) or (self.name == "integer" and number != int(number)):
+            return False
+        low, high = self._bounds(question)
+        return (low is None or number >= low) and (high is None or number <= high)
 
     def comparable(self, answer):
         return answer.value_number
@@ -314,6 +393,15 @@ class Date(QuestionType):
             raise InvalidAnswer(t(context.language, "expect_real_date"))
         return Value(date=value)
 
+    def valid(self, question, value):
+        return (
+            isinstance(value.date, date)
+            and value.date.year >= 2000
+            and value.text is None
+            and value.number is None
+            and value.json is None
+        )
+
     def comparable(self, answer):
         return answer.value_date.isoformat() if answer.value_date else None
 
@@ -332,7 +420,7 @@ class Text(QuestionType):
             raise ChecklistError(f"{where}: max_length must be a whole number from 1 to 4000")
 
     def parse(self, question, text, context):
-        text = text.strip()
+        text = clean_text(text).strip()
         limit = question.constraint.get("max_length", 1000)
         if not text:
             raise InvalidAnswer(t(context.language, "expect_text"))
@@ -347,6 +435,14 @@ class Text(QuestionType):
                 )
             )
         return Value(text=text)
+
+    def valid(self, question, value):
+        return (
+            super().valid(question, value)
+            and bool(value.text.strip())
+            and len(value.text) <= question.constraint.get("max_length", 1000)
+            and clean_text(value.text) == value.text
+        )
 
 
 class Photo(QuestionType):
@@ -365,9 +461,20 @@ class Location(QuestionType):
         match = self._PAIR.match(text)
         if match:
             lat, lon = float(match.group(1)), float(match.group(2))
-            if -90 <= lat <= 90 and -180 <= lon <= 180:
+            if valid_coordinates(lat, lon):
                 return Value(json={"lat": lat, "lon": lon})
         raise InvalidAnswer(t(context.language, "expect_location"))
+
+    def valid(self, question, value):
+        place = value.json
+        return (
+            isinstance(place, dict)
+            and set(place) == {"lat", "lon"}
+            and valid_coordinates(place["lat"], place["lon"])
+            and value.text is None
+            and value.number is None
+            and value.date is None
+        )
 
     def comparable(self, answer):
         return answer.value_json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +97,12 @@ async def delete_answers(session: AsyncSession, run_id: int, question_ids: list[
 
 
 async def copy_answers(session: AsyncSession, source_run_id: int, target: ChecklistRun) -> None:
+    """The source run's answers into ``target``, except for questions the target has
+    answered already (its own answers are newer and (run, question) is unique)."""
+    have = set(await answers_of(session, target.id))
     for answer in (await answers_of(session, source_run_id)).values():
+        if answer.question_id in have:
+            continue
         session.add(
             Answer(
                 run_id=target.id,
@@ -164,17 +170,85 @@ async def submissions_of(
     return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
 
 
-async def remember_offered(session: AsyncSession, person_id: int, payloads: list[str]) -> None:
+# What the last reply showed a person: the choices in order (so a typed "2" or a typed
+# label means pressing that button) and, when the reply asked a question of the open
+# run, which one ("<run id>:<question id>", so typed digits answer a numeric question
+# only when that question is the prompt on screen). Stored in OfferedChoices.payloads
+# as a one-item list holding a dict; rows written before are plain lists of payloads.
+_SCREEN_VERSION = 2
+_SCREEN_WRITTEN = "fieldbot.screen_written"
+
+
+@dataclass
+class Screen:
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (payload, label)
+    question: str | None = None
+    # An old row (payloads only, no labels, no question): read as before.
+    legacy: bool = False
+
+    @property
+    def payloads(self) -> list[str]:
+        return [payload for payload, _label in self.choices]
+
+
+async def _upsert_offered(session: AsyncSession, person_id: int, stored: list) -> None:
     now = utcnow()
     statement = _insert(session)(OfferedChoices).values(
-        person_id=person_id, payloads=payloads, updated_at=now
+        person_id=person_id, payloads=stored, updated_at=now
     )
     statement = statement.on_conflict_do_update(
-        index_elements=["person_id"], set_={"payloads": payloads, "updated_at": now}
+        index_elements=["person_id"], set_={"payloads": stored, "updated_at": now}
     )
     await session.exec(statement)
 
 
-async def offered_payloads(session: AsyncSession, person_id: int) -> list[str]:
+async def remember_screen(
+    session: AsyncSession, person_id: int, choices: list[tuple[str, str]], question: str | None
+) -> None:
+    stored = [
+        {
+            "v": _SCREEN_VERSION,
+            "question": question,
+            "choices": [[payload, label] for payload, label in choices],
+        }
+    ]
+    await _upsert_offered(session, person_id, stored)
+    # The engine then calls remember_offered with the same payloads: not again.
+    session.info[_SCREEN_WRITTEN] = (person_id, [payload for payload, _label in choices])
+
+
+async def remember_offered(session: AsyncSession, person_id: int, payloads: list[str]) -> None:
+    """Payloads only (a reminder's buttons); a no-op when this transaction already
+    stored the same choices with their labels (remember_screen)."""
+    if session.info.pop(_SCREEN_WRITTEN, None) == (person_id, list(payloads)):
+        return
+    await _upsert_offered(session, person_id, list(payloads))
+
+
+def _read_screen(stored: Any) -> Screen:
+    if (
+        isinstance(stored, list)
+        and len(stored) == 1
+        and isinstance(stored[0], dict)
+        and stored[0].get("v") == _SCREEN_VERSION
+    ):
+        row = stored[0]
+        choices = [
+            (str(item[0]), str(item[1]))
+            for item in row.get("choices") or []
+            if isinstance(item, list) and len(item) == 2
+        ]
+        question = row.get("question")
+        return Screen(choices, question if isinstance(question, str) else None)
+    if isinstance(stored, list):
+        return Screen([(str(p), "") for p in stored if isinstance(p, str)], legacy=True)
+    return Screen(legacy=True)
+
+
+async def offered_screen(session: AsyncSession, person_id: int) -> Screen:
     offered = await session.get(OfferedChoices, person_id)
-    return list(offered.payloads) if offered else []
+    return _read_screen(offered.payloads) if offered else Screen(legacy=True)
+
+
+async def offered_payloads(session: AsyncSession, person_id: int) -> list[str]:
+    return (await offered_screen(session, person_id)).payloads
