@@ -185,6 +185,7 @@ class Reminders:
         # Outcomes of sends whose bookkeeping write failed: (delivery id, status,
         # channel, error), written again at the next tick (never sent again).
         self.pending_outcomes: list[tuple[int, str, str | None, str | None]] = []
+        self.warned: set[tuple] = set()
 
     # --- what is due -------------------------------------------------------------
 
@@ -312,7 +313,11 @@ class Reminders:
                 kind = "unreachable_note"
             if kind is not None:
                 recipients = await store.coordinators(session, coordinator)
-                if not await store.people_with_accounts(session, [p.id for p in recipients]):
+                warning = (deadline.id, year, slot.offset_days, kind)
+                if warning not in self.warned and not await store.people_with_accounts(
+                    session, [p.id for p in recipients]
+                ):
+                    self.warned.add(warning)  # once per slot, not at every tick
                     log.warning(
                         "deadline %s: nobody in %s can be reached for the %s",
                         deadline.id,
