@@ -43,12 +43,12 @@ class Notifier:
         )
         if not usable:
             raise Unreachable("no account on a running channel")
-        failure: Exception | None = None
+        failures: list[Exception] = []
         for account in usable:
             try:
                 await self.channels[account.channel].send(account.external_id, replies)
             except Exception as error:  # noqa: BLE001 - try the next channel, then report
-                failure = error
+                failures.append(error)
                 continue
             # Delivered: from here on nothing may turn this into a failure (a failure
             # would be retried, and the person would get the message twice).
@@ -57,7 +57,10 @@ class Notifier:
             except Exception:  # noqa: BLE001 - only what a typed "1" means is lost
                 log.warning("reminder choices for person %s not remembered", person.id)
             return account.channel
-        raise failure
+        if all(getattr(error, "permanent", False) for error in failures):
+            # Blocked or refused everywhere: trying again cannot help; KTATMT is told.
+            raise Unreachable("; ".join(str(error) for error in failures))
+        raise failures[-1]
 
     async def _remember_choices(self, person: Person, replies: list[Reply]) -> None:
         """A delivered reminder's choices become what a typed "1" means, as the engine
