@@ -10,26 +10,51 @@ import logging
 from datetime import date, datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from handlers.checklist import ChecklistRegistry
-from handlers.reminders import Reminders, ReminderSettings, Sender
+from handlers.reminders import WORK_END, Reminders, ReminderSettings, Sender
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-# Retries of failed sends stop at the end of the working day.
-LAST_TICK_HOUR = 17
+
+def _optional(config: Config, section: str, key: str, default):
+    """A key this version may not have in its configuration schema yet."""
+    try:
+        value = config.get(section, key)
+    except (KeyError, AttributeError):
+        return default
+    return default if value is None else value
 
 
 def reminder_settings(config: Config) -> ReminderSettings:
-    hours, minutes = config.get("reminders", "tick_time").split(":")
+    text = config.get("reminders", "tick_time")
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        tick = time(hours, minutes)
+    except ValueError:
+        raise ConfigError(
+            f'[reminders] tick_time must be a time such as "08:00", got {text!r}'
+        ) from None
+    if tick >= WORK_END:
+        raise ConfigError(
+            f"[reminders] tick_time must be before {WORK_END:%H:%M} (the end of the "
+            f"working day), got {text!r}"
+        )
+    limit = _optional(config, "reminders", "overdue_limit_days", 31)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConfigError(
+            f"[reminders] overdue_limit_days must be a whole number greater than 0, got {limit!r}"
+        )
     return ReminderSettings(
         timezone=config.timezone,
         holidays=frozenset(date.fromisoformat(d) for d in config.get("reminders", "holidays")),
-        tick_time=time(int(hours), int(minutes)),
+        tick_time=tick,
         max_attempts=config.get("reminders", "max_attempts"),
+        overdue_limit_days=limit,
     )
 
 
@@ -37,9 +62,39 @@ def build_reminders(config: Config, database: Database) -> Reminders:
     return Reminders(database, ChecklistRegistry.load(), reminder_settings(config))
 
 
+def tick_times(tick: time, retry_minutes: int, end: time = WORK_END) -> list[time]:
+    """The day's ticks: tick_time, then every retry_minutes until the end of the day."""
+    times, minute = [], tick.hour * 60 + tick.minute
+    last = end.hour * 60 + end.minute
+    while minute < last:
+        times.append(time(minute // 60, minute % 60))
+        minute += retry_minutes
+    return times
+
+
+def tick_trigger(tick: time, retry_minutes: int, timezone) -> OrTrigger:
+    """One cron trigger per hour with that hour's minutes: any tick_time before the end
+    of the day and any retry_minutes give a valid trigger covering the whole window."""
+    by_hour: dict[int, list[int]] = {}
+    for moment in tick_times(tick, retry_minutes):
+        by_hour.setdefault(moment.hour, []).append(moment.minute)
+    return OrTrigger(
+        [
+            CronTrigger(
+                day_of_week="mon-fri",
+                hour=str(hour),
+                minute=",".join(str(m) for m in minutes),
+                timezone=timezone,
+            )
+            for hour, minutes in sorted(by_hour.items())
+        ]
+    )
+
+
 class ReminderClock:
-    """Ticks at the configured time on weekdays, then every retry_minutes until 17:xx
-    (a tick only retries failed sends and catches up; it never repeats a sent one)."""
+    """Ticks at the configured time on weekdays, then every retry_minutes until the end
+    of the working day (a tick only retries failed sends and catches up; it never
+    repeats a sent one, and outside working hours it sends nothing)."""
 
     def __init__(self, config: Config, reminders: Reminders, send: Sender) -> None:
         self.reminders = reminders
@@ -50,12 +105,7 @@ class ReminderClock:
         self.scheduler = AsyncIOScheduler(timezone=self.timezone)
         self.scheduler.add_job(
             self.tick,
-            CronTrigger(
-                day_of_week="mon-fri",
-                hour=f"{tick.hour}-{LAST_TICK_HOUR}",
-                minute=f"{tick.minute}/{retry}" if retry < 60 else str(tick.minute),
-                timezone=self.timezone,
-            ),
+            tick_trigger(tick, retry, self.timezone),
             id="reminder-tick",
             max_instances=1,
             coalesce=True,
