@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 OVERDUE_LIMIT_DAYS = 31
 # Reminders go out between tick_time and this time (the end of the working day).
 WORK_END = time(18, 0)
+# Checklists that record models built (TTKC's cleaner-production models), not sites
+# checked: their progress is a count of models.
+MODEL_CHECKLISTS = frozenset({"cleaner_production"})
 # Writing a delivery's outcome: tries at once, then at the next ticks.
 BOOKKEEPING_ATTEMPTS = 3
 
@@ -412,8 +415,11 @@ class Reminders:
             if days_left == 0
             else "reminder_overdue"
         )
+        text = t(language, key, **values)
+        if not values["progress"]:  # a department without a checklist: no empty line
+            text = text.replace("\n\n", "\n")
         return Reply(
-            t(language, key, **values),
+            text,
             [
                 Choice(t(language, "button_report_done"), f"rc:{deadline.id}:{year}:{department}"),
             ],
@@ -427,8 +433,9 @@ class Reminders:
         for checklist in self.checklists.by_id.values():
             if department not in checklist.departments:
                 continue
+            kinds = [] if checklist.id in MODEL_CHECKLISTS else list(checklist.site_kinds)
             done, total = await store.department_progress(
-                session, department, checklist.id, list(checklist.site_kinds), start, end
+                session, department, checklist.id, kinds, start, end
             )
             rows.append((department, checklist, done, total, year))
         return rows
@@ -437,7 +444,11 @@ class Reminders:
     def _progress_text(language: str, rows: list[tuple]) -> str:
         lines = []
         for department, checklist, done, total, year in rows:
-            if checklist.site_kinds:
+            if checklist.id in MODEL_CHECKLISTS:
+                line = t(language, "progress_models", department=department, count=done, year=year)
+                if line not in lines:
+                    lines.append(line)
+            elif checklist.site_kinds:
                 what = ", ".join(t(language, f"kind_{k}") for k in checklist.site_kinds)
                 lines.append(
                     t(
@@ -461,7 +472,7 @@ class Reminders:
                         year=year,
                     )
                 )
-        return "\n".join(lines)
+        return "\n".join(dict.fromkeys(lines))  # each line once
 
     # --- sending -----------------------------------------------------------------
 

@@ -272,3 +272,26 @@ async def test_a_database_refusing_writes_for_a_while_never_duplicates_a_reminde
     for hour in range(10, 18):
         await reminders.tick(at(date(2026, 12, 3), hour), sender)
     assert len(sender.sent) == 1
+
+
+# --- rule 10: what the reminder says -------------------------------------------------
+
+
+async def test_each_department_sees_its_own_progress_in_its_own_terms(sqlite_db):
+    for name, code, account in (
+        ("Head TTKC", "TTKC", "9201"),
+        ("Head KTATMT", "KTATMT", "9202"),
+        ("Head QLNL", "QLNL", "9203"),
+    ):
+        await add_head(sqlite_db, name, code, account)
+    async with sqlite_db.session() as session:
+        departments = {d.code for d in await store.all_departments(session)}
+    sender = RecordingSender()
+    await reminders_for(sqlite_db).tick(at(date(2026, 12, 3)), sender)
+    text = {name: body for _, name, body in sender.sent}
+    assert "TTKC: 0 mô hình sản xuất sạch hơn / SXTDBV" in text["Head TTKC"]
+    assert "CCN đã kiểm tra" not in text["Head TTKC"]
+    ktatmt = text["Head KTATMT"].splitlines()
+    assert len(ktatmt) == len(set(ktatmt))  # each progress line once
+    assert "\n\n" not in "".join(text.values())  # no empty progress line anywhere
+    assert departments  # the seeded departments are there
