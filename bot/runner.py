@@ -10,50 +10,64 @@ import signal
 from bot.app import build_engine
 from bot.config import Config
 from bot.notify import Notifier
+from bot.runtime import Runtime
 from bot.scheduler import ReminderClock, build_reminders
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
-async def run_bot(config: Config, database: Database) -> None:
-    from bot.channels.telegram import TelegramChannel
-    from bot.channels.zalo import ZaloChannel
-    from bot.webhook import WebhookServer, serve
-
-    engine = build_engine(config, database)
-    webhook_url = config.get("webhook", "url")
+def build_channels(config: Config, engine) -> dict:
     channels: dict = {}
     if config.telegram_token:
-        channels["telegram"] = TelegramChannel(config, engine)
-        await channels["telegram"].start(polling=not webhook_url)
-    if config.zalo_token:
-        channels["zalo"] = ZaloChannel(config, engine)
-        if not webhook_url:
-            await channels["zalo"].start()
-    clock = None
-    if config.get("reminders", "enabled"):
-        clock = ReminderClock(
-            config, build_reminders(config, database), Notifier(database, channels)
-        )
-        await clock.start()
+        from bot.channels.telegram import TelegramChannel
 
+        channels["telegram"] = TelegramChannel(config, engine)
+    if config.zalo_token:
+        from bot.channels.zalo import ZaloChannel
+
+        channels["zalo"] = ZaloChannel(config, engine)
+    return channels
+
+
+async def run_bot(config: Config, database: Database) -> None:
+    engine = build_engine(config, database)
+    webhook_url = config.get("webhook", "url")
+    channels = build_channels(config, engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info(
-        "fieldbot is running: %s, %s",
-        ", ".join(channels),
-        f"webhook {webhook_url}" if webhook_url else "long polling",
-    )
+    runtime = Runtime(engine, channels)
+    clock = None
     try:
+        starting = asyncio.create_task(runtime.start(polling=not webhook_url))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # SIGTERM while still waiting for the messenger
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return
+        stopping.cancel()
+        starting.result()  # a rejected token is raised here
+        if config.get("reminders", "enabled"):
+            notifier = Notifier(database, channels)
+            clock = ReminderClock(config, build_reminders(config, database), notifier)
+            await clock.start()
+        log.info(
+            "fieldbot is running: %s, %s",
+            ", ".join(channels),
+            f"webhook {webhook_url}" if webhook_url else "long polling",
+        )
         if webhook_url:
+            from bot.webhook import WebhookServer, serve
+
             server = WebhookServer(
                 database,
                 config.get("webhook", "secret"),
-                telegram=channels.get("telegram"),
-                zalo=channels.get("zalo"),
+                runtime.intake,
+                telegram="telegram" in channels,
+                zalo="zalo" in channels,
             )
             await serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
         else:
@@ -62,5 +76,4 @@ async def run_bot(config: Config, database: Database) -> None:
         log.info("stopping")
         if clock is not None:
             clock.stop()
-        for channel in channels.values():
-            await channel.stop()
+        await runtime.stop()

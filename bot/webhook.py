@@ -1,9 +1,8 @@
 """The webhook server: one ASGI application for Telegram and Zalo, plus /healthz.
 
-It answers fast and processes after: an accepted update is handed to a
-background task, so a slow database never makes a platform retry (and resend).
-Several workers may serve the same address; the engine serialises one person's
-turns in the database.
+An accepted update is written to the inbox before the 200 (bot/pipeline.py applies
+it after), so a crash after the answer loses nothing. Several workers may serve the
+same address; the inbox applies one person's updates in order, once.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -20,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
-from telegram import Update
 
 from storage.db import Database
 
@@ -41,12 +38,17 @@ def secret_matches(given: str | None, expected: str) -> bool:
 
 
 class WebhookServer:
-    def __init__(self, database: Database, secret: str, telegram=None, zalo=None) -> None:
+    """POST /telegram and POST /zalo store the update in the inbox and answer 200 only
+    once it is committed (a failure answers 500 and the platform sends it again)."""
+
+    def __init__(
+        self, database: Database, secret: str, intake, telegram: bool = False, zalo: bool = False
+    ) -> None:
         self.database = database
         self.secret = secret
-        self.telegram = telegram  # a TelegramChannel whose Application is started
-        self.zalo = zalo  # a ZaloChannel with process_update(update: dict)
-        self.tasks: set[asyncio.Task] = set()
+        self.intake = intake  # bot.pipeline.Intake
+        self.telegram = telegram
+        self.zalo = zalo
         self.app = Starlette(
             routes=[
                 Route("/telegram", self.telegram_update, methods=["POST"]),
@@ -65,32 +67,31 @@ class WebhookServer:
             return None
         return body if isinstance(body, dict) else None
 
-    def _later(self, work: Callable[[], Awaitable[None]]) -> None:
-        async def run() -> None:
-            try:
-                await work()
-            except Exception:  # logged, never lost silently; the platform got its 200
-                log.exception("processing a webhook update failed")
-
-        task = asyncio.get_running_loop().create_task(run())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    async def _store(self, channel: str, row: tuple[str, str, Any]):
+        try:
+            await self.intake.store(channel, [row])
+        except Exception as error:  # noqa: BLE001 - not stored: let the platform retry
+            log.error("a %s webhook update could not be stored: %s", channel, type(error).__name__)
+            return PlainTextResponse("try again", status_code=500)
+        return None
 
     async def telegram_update(self, request: Request):
-        if self.telegram is None:
+        from bot.channels.telegram import sender_of, update_key_of
+
+        if not self.telegram:
             return PlainTextResponse("not found", status_code=404)
         if not secret_matches(request.headers.get(TELEGRAM_SECRET_HEADER), self.secret):
             return PlainTextResponse("forbidden", status_code=403)
         body = await self._body(request)
-        if body is None or not isinstance(body.get("update_id"), int):
+        if body is None or update_key_of(body) is None:
             return PlainTextResponse("bad request", status_code=400)
-        application = self.telegram.application
-        update = Update.de_json(body, application.bot)
-        await application.update_queue.put(update)
-        return PlainTextResponse("ok")
+        failed = await self._store("telegram", (update_key_of(body), sender_of(body), body))
+        return failed or PlainTextResponse("ok")
 
     async def zalo_update(self, request: Request):
-        if self.zalo is None:
+        from bot.channels.zalo import inbox_row
+
+        if not self.zalo:
             return PlainTextResponse("not found", status_code=404)
         if not secret_matches(request.headers.get(ZALO_SECRET_HEADER), self.secret):
             return PlainTextResponse("forbidden", status_code=403)
@@ -99,8 +100,8 @@ class WebhookServer:
         event = body.get("result") if body and isinstance(body.get("result"), dict) else body
         if not event or not isinstance(event.get("message"), dict):
             return PlainTextResponse("bad request", status_code=400)
-        self._later(lambda: self.zalo.process_update(body))
-        return JSONResponse({"ok": True})
+        failed = await self._store("zalo", inbox_row(body))
+        return failed or JSONResponse({"ok": True})
 
     async def healthz(self, request: Request):
         try:
@@ -110,17 +111,20 @@ class WebhookServer:
             return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True})
 
-    async def drain(self) -> None:
-        """Waits for updates still being processed (used at shutdown and in tests)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
 
 async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        server.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        server.app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        # Platforms and reverse proxies keep connections open between updates: closing
+        # an idle one after uvicorn's default 5 s races the next request on it.
+        timeout_keep_alive=75,
     )
     runner = uvicorn.Server(config)
     runner.install_signal_handlers = lambda: None  # fieldbot run owns the signals
@@ -128,4 +132,3 @@ async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event
     await stop.wait()
     runner.should_exit = True
     await task
-    await server.drain()

@@ -73,3 +73,26 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if text.strip() or not parts:
         parts.append(text)
     return parts
+
+
+def reply_to_json(reply: Reply) -> dict:
+    """A reply as the outbox stores it (plain JSON; paths as strings)."""
+    return {
+        "text": reply.text,
+        "choices": [[choice.label, choice.payload] for choice in reply.choices],
+        "picture": str(reply.picture) if reply.picture else None,
+        "file": str(reply.file) if reply.file else None,
+        "file_name": reply.file_name,
+        "expects_number": reply.expects_number,
+    }
+
+
+def reply_from_json(data: dict) -> Reply:
+    return Reply(
+        text=data.get("text") or "",
+        choices=[Choice(label, payload) for label, payload in data.get("choices") or []],
+        picture=Path(data["picture"]) if data.get("picture") else None,
+        file=Path(data["file"]) if data.get("file") else None,
+        file_name=data.get("file_name"),
+        expects_number=bool(data.get("expects_number")),
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.app import build_engine
 from bot.channels.telegram import TelegramChannel
 from bot.config import Config, defaults
+from bot.runtime import running
 from storage import people, sites
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram, SentRecord
@@ -55,15 +56,15 @@ async def seed(database: Database) -> None:
 
 @asynccontextmanager
 async def running_bot(tg: FakeTelegram, database_url: str, media_dir: Path, **engine_kwargs):
-    """The real Application polling the fake server; stopped on exit."""
+    """The real bot (inbox, outbox, python-telegram-bot's Bot) polling the fake server."""
     config = bot_config(tg, database_url, media_dir)
     engine = build_engine(config, Database(database_url, **engine_kwargs))
     channel = TelegramChannel(config, engine)
-    await channel.start(poll_timeout=1)
     try:
-        yield channel
+        async with running(engine, {"telegram": channel}, poll_timeout=1) as runtime:
+            channel.runtime = runtime
+            yield channel
     finally:
-        await channel.stop()
         await engine.db.dispose()
 
 

@@ -74,9 +74,9 @@ async def test_a_newcomer_sets_up_sites_people_and_an_invite(fieldbot, empty_dat
 
     upgraded = await fieldbot("db", "upgrade")
     assert upgraded.code == 0, upgraded
-    assert "Database is up to date (revision 0001)" in upgraded.out
+    assert "Database is up to date (revision 0002)" in upgraded.out
     again = await fieldbot("db", "upgrade")
-    assert again.out == "Database is up to date (revision 0001)\n"
+    assert again.out == "Database is up to date (revision 0002)\n"
 
     first = await fieldbot("sites", "import", "--sample")
     assert (first.code, first.out) == (0, "created 27, updated 0, unchanged 0\n")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot.pipeline import MAX_TURN_ATTEMPTS
 from handlers.engine import Turn
 from storage import people
 from storage.models import Answer, ChannelAccount, ChecklistRun, Invite, Person, Site, utcnow
@@ -359,15 +360,16 @@ async def test_a_crash_in_the_engine_is_apologised_for_and_the_next_message_work
     original = Turn._advance
     crashes = []
 
-    async def advance_crashing_once(self, *args, **kwargs):
-        if not crashes:
+    async def advance_crashing_every_attempt(self, *args, **kwargs):
+        # A crash that happens once is retried unseen; one that persists is set aside.
+        if len(crashes) < MAX_TURN_ATTEMPTS:
             crashes.append(1)
             raise RuntimeError("simulated bug")
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Turn, "_advance", advance_crashing_once)
+    monkeypatch.setattr(Turn, "_advance", advance_crashing_every_attempt)
     await phone.tap("Có", "Xin lỗi, đã có lỗi xảy ra")
-    assert crashes == [1]
+    assert len(crashes) == MAX_TURN_ATTEMPTS
     await tg.expect_no_message(INSPECTOR, within=0.3)
     assert await snapshot(sqlite_db, INSPECTOR) == before, "a failed turn writes nothing"
 

@@ -13,6 +13,7 @@ from bot.app import build_engine
 from bot.channels.numbered import render_numbered
 from bot.channels.zalo import ZaloChannel, ZaloClient, ZaloError
 from bot.config import Config, defaults
+from bot.runtime import running
 from handlers.catalog import t
 from handlers.messages import Choice, Reply, split_text
 from storage import people, sites
@@ -62,11 +63,11 @@ async def running_zalo_bot(
     engine = build_engine(config, Database(database_url))
     client = ZaloClient(zalo.token, zalo.api_base_url, backoff=backoff)
     channel = ZaloChannel(config, engine, client)
-    await channel.start(poll_timeout=1)
     try:
-        yield channel
+        async with running(engine, {"zalo": channel}, poll_timeout=1) as runtime:
+            channel.runtime = runtime
+            yield channel
     finally:
-        await channel.stop()
         await client.aclose()
         await engine.db.dispose()
 
@@ -252,13 +253,14 @@ async def test_both_webhook_body_shapes_are_accepted(zalo, sqlite_db, sqlite_tar
     async with ZaloClient(zalo.token, zalo.api_base_url) as client:
         channel = ZaloChannel(config, engine, client)
         phone = ZaloPhone(zalo, INSPECTOR)
-        for wrapped in (True, False):
-            body = update_body(zalo.make_text(INSPECTOR, "/start"), wrapped=wrapped)
-            assert channel.to_inbound(body).sender_id == INSPECTOR
-            await channel.process_update(body)
-            await phone.expect("Chọn phiếu kiểm tra")
-        await channel.process_update({"ok": True, "result": {"unexpected": 1}})
-        await channel.process_update({"event_name": "user.followed", "follower": {}})
+        async with running(engine, {"zalo": channel}, polling=False):
+            for wrapped in (True, False):
+                body = update_body(zalo.make_text(INSPECTOR, "/start"), wrapped=wrapped)
+                assert channel.to_inbound(body).sender_id == INSPECTOR
+                await channel.process_update(body)
+                await phone.expect("Chọn phiếu kiểm tra")
+            await channel.process_update({"ok": True, "result": {"unexpected": 1}})
+            await channel.process_update({"event_name": "user.followed", "follower": {}})
     assert zalo.pending_updates == []
     await zalo.expect_no_message(INSPECTOR, within=0.1)
 

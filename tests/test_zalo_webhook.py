@@ -114,7 +114,7 @@ async def test_the_zalo_webhook_refuses_wrong_secrets_and_bad_bodies_and_repeats
             for _ in range(2):  # the platform delivers the same message twice
                 response = await http.post("/zalo", json=update, headers=HEADER)
                 assert response.status_code == 200
-            await server.drain()
+            await server.runtime.worker.run_until_idle()
             await ZaloPhone(zalo, INSPECTOR).expect("Chọn phiếu")
             await zalo.expect_no_message(INSPECTOR, within=0.5)
     assert await count(sqlite_db, InboundReceipt) == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.app import build_engine
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, ZaloClient
+from bot.runtime import running
 from bot.webhook import WebhookServer, serve
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram
@@ -51,14 +52,15 @@ async def webhook_worker(tg: FakeTelegram, database_url: str, media_dir: Path):
     """A Telegram webhook worker; yields (base url, WebhookServer)."""
     config = bot_config(tg, database_url, media_dir)
     database = Database(database_url)
-    channel = TelegramChannel(config, build_engine(config, database))
-    await channel.start(polling=False)
-    server = WebhookServer(database, SECRET, telegram=channel)
+    engine = build_engine(config, database)
+    channel = TelegramChannel(config, engine)
     try:
-        async with serving(server) as base:
-            yield base, server
+        async with running(engine, {"telegram": channel}, polling=False) as runtime:
+            server = WebhookServer(database, SECRET, runtime.intake, telegram=True)
+            server.runtime = runtime
+            async with serving(server) as base:
+                yield base, server
     finally:
-        await channel.stop()
         await database.dispose()
 
 
@@ -69,13 +71,15 @@ async def zalo_webhook_worker(zalo, database_url: str, media_dir: Path):
 
     config = zalo_config(zalo, database_url, media_dir)
     database = Database(database_url)
+    engine = build_engine(config, database)
     client = ZaloClient(zalo.token, zalo.api_base_url, backoff=0.05)
-    channel = ZaloChannel(config, build_engine(config, database), client)
-    server = WebhookServer(database, SECRET, zalo=channel)
+    channel = ZaloChannel(config, engine, client)
     try:
-        async with serving(server) as base:
-            yield base, server
+        async with running(engine, {"zalo": channel}, polling=False) as runtime:
+            server = WebhookServer(database, SECRET, runtime.intake, zalo=True)
+            server.runtime = runtime
+            async with serving(server) as base:
+                yield base, server
     finally:
-        await channel.stop()
         await client.aclose()
         await database.dispose()

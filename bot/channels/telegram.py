@@ -1,67 +1,74 @@
-"""Telegram: python-telegram-bot's Application, long polling, inline buttons."""
+"""Telegram: python-telegram-bot's Bot (rate limited), raw long polling into the inbox,
+inline buttons.
+
+Updates are fetched as raw JSON and stored before the next getUpdates confirms them,
+and parsed one by one later (bot/pipeline.py): an update the library cannot parse is
+set aside instead of stopping the poller.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from dataclasses import replace
+import random
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    ContextTypes,
-    Defaults,
-    TypeHandler,
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
 )
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
+from bot.channels import DeliveryError, Parsed
 from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
 from handlers.messages import Choice, Inbound, PhotoRef, Reply, split_text
-from storage import people
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
 SEND_ATTEMPTS = 4
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
-class OnePersonInOrder(BaseUpdateProcessor):
-    """Updates of different people run concurrently; one person's strictly in order,
-    since each answer moves that person's checklist to the next question."""
+def _retry_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(user.id, asyncio.Lock())
-        self._waiting[user.id] = self._waiting.get(user.id, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[user.id] -= 1
-            if not self._waiting[user.id]:  # forget idle people so memory stays flat
-                del self._waiting[user.id]
-                del self._locks[user.id]
+def sender_of(raw: Any) -> str:
+    """The Telegram user id of a raw update, read without parsing it ("" if none)."""
+    if not isinstance(raw, dict):
+        return ""
+    for kind in ("message", "edited_message", "callback_query"):
+        part = raw.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("from"), dict):
+            return str(part["from"].get("id", ""))
+    return ""
 
-    async def initialize(self) -> None:
-        pass
 
-    async def shutdown(self) -> None:
-        pass
+def update_key_of(raw: Any) -> str | None:
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    return str(update_id) if isinstance(update_id, int) else None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Telegram message: text with optional buttons, a photo or a document."""
+
+    kind: str
+    text: str
+    choices: tuple[Choice, ...] = ()
+    path: Path | None = None
+    file_name: str | None = None
 
 
 def keyboard(choices: list[Choice]) -> InlineKeyboardMarkup | None:
@@ -89,48 +96,55 @@ def keyboard(choices: list[Choice]) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    def __init__(self, config: Config, engine: Engine) -> None:
+    """The engine on Telegram: raw polling (or the webhook) into the inbox, replies out."""
+
+    name = CHANNEL
+    can_receive_files = True
+
+    def __init__(self, config: Config, engine: Engine, intake=None) -> None:
         self.config = config
         self.engine = engine
+        self.intake = intake  # bot.pipeline.Intake, set by the runtime
         self.application = self._build()
+        self._poller: asyncio.Task | None = None
 
     def _build(self) -> Application:
         telegram = self.config.values["telegram"]
-        application = (
+        return (
             ApplicationBuilder()
             .token(telegram["token"])
             .base_url(telegram["api_base_url"])
             .base_file_url(telegram["file_base_url"])
             .rate_limiter(AIORateLimiter(max_retries=5))
             .defaults(Defaults(tzinfo=self.config.timezone))
-            .concurrent_updates(OnePersonInOrder(256))
             .connection_pool_size(64)
+            .updater(None)
             .build()
         )
-        application.add_handler(TypeHandler(Update, self._on_update))
-        application.add_error_handler(self._on_error)
-        return application
 
-    async def _post_init(self, application: Application) -> None:
-        me = application.bot
-        self.engine.settings = replace(self.engine.settings, bot_username=me.username)
-        commands = ["start", "help", "back", "skip", "cancel", "my", "lang"]
-        try:
-            await application.bot.set_my_commands(
-                [BotCommand(c, t("vi", f"command_{c}")) for c in commands]
-            )
-        except TelegramError as error:  # a menu of commands is a comfort, not a must
-            log.warning("could not set the command menu: %s", error)
+    @property
+    def bot(self):
+        return self.application.bot
+
+    # --- incoming -------------------------------------------------------------------
+
+    def parse(self, raw: Any) -> Parsed:
+        if not isinstance(raw, dict):
+            raise ValueError("an update that is not an object")
+        update = Update.de_json(raw, self.bot)
+        user, chat = update.effective_user, update.effective_chat
+        sender = str(user.id) if user else ""
+        if user is None or chat is None or chat.type != "private":
+            return Parsed(sender, None, None)  # the bot talks one-to-one
+        if update.edited_message is not None:
+            return Parsed(sender, str(chat.id), None, notice="edit_not_taken")
+        return Parsed(sender, str(chat.id), self.to_inbound(update))
 
     def to_inbound(self, update: Update) -> Inbound | None:
         user = update.effective_user
-        if user is None or update.effective_chat is None:
-            return None
-        if update.effective_chat.type != "private":
-            return None  # the bot talks one-to-one
         language = (user.language_code or "")[:2]
         common = dict(
-            channel="telegram",
+            channel=CHANNEL,
             sender_id=str(user.id),
             sender_name=user.full_name,
             language_hint=language if language in LANGUAGES else None,
@@ -143,7 +157,7 @@ class TelegramChannel:
             return None
         if message.photo:
             file_id = message.photo[-1].file_id
-            bot = self.application.bot
+            bot = self.bot
 
             async def download(path: Path) -> None:
                 telegram_file = await bot.get_file(file_id)
@@ -155,129 +169,164 @@ class TelegramChannel:
             return Inbound(location=location, **common)
         return Inbound(text=message.text or "", **common)
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        inbound = self.to_inbound(update)
-        if inbound is None:
+    async def acknowledge(self, raw: Any) -> None:
+        """A tapped button stops spinning before the turn runs (best effort)."""
+        query = raw.get("callback_query") if isinstance(raw, dict) else None
+        if not isinstance(query, dict) or not query.get("id"):
             return
-        if update.callback_query is not None:
-            await self._answer_callback(update)
-        replies = await self.engine.handle(inbound)
         try:
-            await self.send(update.effective_chat.id, replies)
-        except TelegramError as error:
-            # The answer is stored; the person sees the question again on their next message.
-            log.warning("reply to chat %s not delivered: %s", update.effective_chat.id, error)
-
-    async def _answer_callback(self, update: Update) -> None:
-        try:
-            await update.callback_query.answer()
+            await self.bot.answer_callback_query(str(query["id"]))
         except TelegramError as error:  # an old query cannot be answered; harmless
-            log.info("callback query not answered: %s", error)
+            log.info("callback query not answered: %s", type(error).__name__)
 
-    async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
-        bot = self.application.bot
+    async def _poll_forever(self, timeout: int) -> None:
+        """getUpdates, store, and only then confirm (the next call's offset)."""
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                # Bot._post is what Bot.get_updates calls before parsing: the raw JSON
+                # is what the inbox stores, parsed one update at a time later.
+                batch = await self.bot._post(
+                    "getUpdates",
+                    {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=timeout + 15,
+                )
+                if not isinstance(batch, list):
+                    raise NetworkError("getUpdates answered something that is not a list")
+                rows = [
+                    (update_key_of(raw) or "", sender_of(raw), raw)
+                    for raw in batch
+                    if update_key_of(raw) is not None
+                ]
+                await self.intake.store(CHANNEL, rows)
+            except asyncio.CancelledError:
+                raise
+            except InvalidToken:
+                raise
+            except Exception as error:  # noqa: BLE001 - polling outlives any outage
+                failures += 1
+                delay = min(0.5 * 2 ** min(failures - 1, 6), 30.0) * (0.75 + random.random() / 2)
+                log.warning(
+                    "Telegram getUpdates failed (%s); again in %.1f s", type(error).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            ids = [raw["update_id"] for raw in batch if update_key_of(raw) is not None]
+            if ids:
+                offset = max(ids) + 1
+
+    # --- outgoing -------------------------------------------------------------------
+
+    def render(self, replies: list[Reply], language: str) -> list[Part]:
+        parts: list[Part] = []
         for reply in replies:
             if reply.picture is not None:
-                await self._with_retries(
-                    bot.send_photo,
-                    chat_id=chat_id,
-                    photo=reply.picture.read_bytes(),
-                    caption=reply.text[:1024] or None,
-                )
-                continue
-            if reply.file is not None:
-                await self._with_retries(
-                    bot.send_document,
-                    chat_id=chat_id,
-                    document=reply.file.read_bytes(),
-                    filename=reply.file_name or reply.file.name,
-                    caption=reply.text[:1024] or None,
-                )
-                continue
-            parts = split_text(reply.text)
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                await self._with_retries(
-                    bot.send_message,
-                    chat_id=chat_id,
-                    text=part,
-                    reply_markup=keyboard(reply.choices) if last else None,
-                )
+                parts.append(Part("photo", reply.text[:1024], path=reply.picture))
+            elif reply.file is not None:
+                name = reply.file_name or reply.file.name
+                parts.append(Part("document", reply.text[:1024], path=reply.file, file_name=name))
+            else:
+                texts = split_text(reply.text)
+                parts += [Part("text", text) for text in texts[:-1]]
+                parts.append(Part("text", texts[-1], tuple(reply.choices)))
+        return parts
+
+    async def send_part(self, chat_id: str, part: Part) -> None:
+        bot = self.bot
+        if part.kind == "photo":
+            await self._with_retries(
+                bot.send_photo,
+                chat_id=chat_id,
+                photo=part.path.read_bytes(),
+                caption=part.text or None,
+            )
+        elif part.kind == "document":
+            await self._with_retries(
+                bot.send_document,
+                chat_id=chat_id,
+                document=part.path.read_bytes(),
+                filename=part.file_name,
+                caption=part.text or None,
+            )
+        else:
+            markup = keyboard(list(part.choices))
+            await self._with_retries(
+                bot.send_message, chat_id=chat_id, text=part.text, reply_markup=markup
+            )
+
+    async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
+        for part in self.render(replies, self.engine.settings.default_language):
+            await self.send_part(str(chat_id), part)
 
     async def _with_retries(self, send, **kwargs) -> None:
-        """The rate limiter already waits out 429s; here 5xx and time-outs get a
-        few more tries before the failure is logged (the answer is already saved)."""
+        """The rate limiter already waits out 429s; here 429, 5xx and time-outs get a few
+        more tries. Every way out either returns (delivered) or raises DeliveryError."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 await send(**kwargs)
                 return
             except Forbidden:  # the person blocked the bot: retrying cannot help
-                raise
+                raise DeliveryError(
+                    "Telegram: the person blocked the bot", permanent=True
+                ) from None
+            except BadRequest as error:
+                raise DeliveryError(
+                    f"Telegram refused the message: {error.message[:80]}", permanent=True
+                ) from None
             except RetryAfter as error:
-                await asyncio.sleep(
-                    float(
-                        error.retry_after.total_seconds()
-                        if hasattr(error.retry_after, "total_seconds")
-                        else error.retry_after
-                    )
-                )
-            except NetworkError as error:
                 if attempt == SEND_ATTEMPTS:
-                    log.error(
-                        "sending to chat %s failed after %d attempts: %s",
-                        kwargs.get("chat_id"),
-                        attempt,
-                        error,
-                    )
-                    raise
+                    raise DeliveryError("Telegram: still rate limited (429)") from None
+                await asyncio.sleep(_retry_seconds(error))
+            except (NetworkError, InvalidToken, OSError) as error:
+                if attempt == SEND_ATTEMPTS:
+                    raise DeliveryError(
+                        f"Telegram: {type(error).__name__} after {attempt} attempts"
+                    ) from None
                 await asyncio.sleep(0.2 * 2**attempt)
+        raise DeliveryError("Telegram: not delivered")  # pragma: no cover
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling an update", exc_info=context.error)
-        if not isinstance(update, Update) or update.effective_chat is None:
-            return
-        language = await self._language_of(update)
+    # --- running ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connects (getMe), waiting out an unreachable API with a one-line log each time;
+        a rejected token is raised at once."""
+        failures = 0
+        while True:
+            try:
+                await self.application.initialize()
+                break
+            except InvalidToken:
+                raise
+            except NetworkError as error:
+                failures += 1
+                delay = min(2.0 * 2 ** min(failures - 1, 4), 30.0)
+                log.warning(
+                    "Telegram unreachable at start (%s); again in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        me = self.bot
+        self.engine.settings = replace(self.engine.settings, bot_username=me.username)
+        commands = ["start", "help", "back", "skip", "cancel", "my", "lang"]
         try:
-            await context.bot.send_message(update.effective_chat.id, t(language, "error_generic"))
-        except TelegramError:
-            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+            await self.bot.set_my_commands(
+                [BotCommand(c, t("vi", f"command_{c}")) for c in commands]
+            )
+        except TelegramError as error:  # a menu of commands is a comfort, not a must
+            log.warning("could not set the command menu: %s", type(error).__name__)
 
-    async def _language_of(self, update: Update) -> str:
-        """The person's chosen language (/lang), else the Telegram app's, else Vietnamese."""
-        user = update.effective_user
-        if user is None:
-            return self.engine.settings.default_language
-        try:
-            async with self.engine.db.session() as session:
-                person = await people.find_by_account(session, "telegram", str(user.id))
-        except Exception:  # noqa: BLE001 - the database may be why we are here
-            person = None
-        if person is not None:
-            return person.language
-        hint = (user.language_code or "")[:2]
-        return hint if hint in LANGUAGES else self.engine.settings.default_language
+    async def start_fetching(self, poll_timeout: int = 30) -> None:
+        self._poller = asyncio.create_task(self._poll_forever(poll_timeout), name="tg-poll")
 
-    # --- running ------------------------------------------------------------------
+    async def stop_fetching(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
 
-    async def start(self, poll_timeout: int = 30, polling: bool = True) -> None:
-        """Without polling, updates come from the webhook server (bot/webhook.py),
-        which puts them on the Application's update queue."""
-        await self.application.initialize()
-        # Application.post_init only runs under run_polling/run_webhook, not here.
-        await self._post_init(self.application)
-        await self.application.start()
-        if not polling:
-            return
-        await self.application.updater.start_polling(
-            poll_interval=0.0,
-            timeout=poll_timeout,
-            drop_pending_updates=False,
-            allowed_updates=["message", "callback_query"],
-        )
-
-    async def stop(self) -> None:
-        if self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+    async def close(self) -> None:
+        await self.stop_fetching()
         await self.application.shutdown()
