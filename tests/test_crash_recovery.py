@@ -1,0 +1,162 @@
+"""Nothing lost after `kill -9`: the real `fieldbot run` process, killed at the worst
+moments, answers every update once after it starts again (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import func
+from sqlmodel import select
+
+from storage import people
+from storage.models import Answer, ChecklistRun, InboxUpdate, OutboxMessage
+from tests.bot_process import BotProcess, write_config
+from tests.telegram_harness import INSPECTOR, Phone, seed
+from tests.webhook_harness import SECRET, free_port
+
+# A process start imports the whole stack: generous on a loaded 2-core machine.
+START = 120.0
+
+
+async def count(database, statement) -> int:
+    async with database.session() as session:
+        return (await session.exec(statement)).one()
+
+
+def telegram_config(tmp_path, tg, database_url, **sections):
+    return write_config(
+        tmp_path / "config.toml",
+        database_url,
+        tmp_path / "media",
+        telegram={
+            "token": tg.token,
+            "api_base_url": tg.api_base_url,
+            "file_base_url": tg.file_base_url,
+        },
+        **sections,
+    )
+
+
+async def wait_for_row(database, statement, timeout: float = START) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await count(database, statement) == 0:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the bot never got that far")
+        await asyncio.sleep(0.1)
+
+
+async def wait_for_zero(database, statement, timeout: float = START) -> None:
+    """The bookkeeping after a send lands a moment after the message."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (left := await count(database, statement)) != 0:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{left} rows still left")
+        await asyncio.sleep(0.1)
+
+
+async def test_killed_while_a_reply_hangs_the_next_question_comes_after_restart(
+    tg, db, database_target, tmp_path
+):
+    await seed(db)
+    bot = BotProcess(telegram_config(tmp_path, tg, database_target.url))
+    phone = Phone(tg, INSPECTOR)
+    try:
+        await bot.start()
+        tg.user_sends_text(INSPECTOR, "/start")
+        await phone.expect("Chọn phiếu kiểm tra", timeout=START)
+        await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên")
+        await phone.send("co op quang ngai", "Tìm thấy")
+        await phone.tap("Co.opmart Quảng Ngãi", "Câu 1/10")
+        tg.set_latency(3600, "sendMessage")  # the reply to the next answer hangs
+        message_id, data = phone.button("Có")
+        tg.user_presses_button(INSPECTOR, data, message_id=message_id)
+        # The answer is committed with its reply in the outbox; the reply is on its way.
+        await wait_for_row(db, select(func.count()).select_from(Answer))
+        await asyncio.sleep(0.5)
+        await bot.kill()
+        tg.set_latency(0, "sendMessage")
+
+        await bot.start()
+        await phone.expect("Câu 2/10", timeout=START)
+        # Nothing was written again: one answer, one run, every reply out.
+        assert await count(db, select(func.count()).select_from(Answer)) == 1
+        assert await count(db, select(func.count()).select_from(ChecklistRun)) == 1
+        unsent = select(func.count()).select_from(OutboxMessage)
+        await wait_for_zero(db, unsent.where(OutboxMessage.status != "sent"))
+        assert await bot.terminate() == 0, bot.output()[-2000:]
+    finally:
+        await bot.kill()
+
+
+async def add_inspectors(database, user_ids) -> None:
+    async with database.session() as session:
+        for user_id in user_ids:
+            await people.add_person(
+                session,
+                name=f"Thanh tra {user_id}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"telegram": str(user_id)},
+            )
+        await session.commit()
+
+
+async def test_killed_right_after_fetching_thirty_updates_all_thirty_are_answered(
+    tg, db, database_target, tmp_path
+):
+    await seed(db)
+    inspectors = list(range(8000, 8030))
+    await add_inspectors(db, inspectors)
+    bot = BotProcess(telegram_config(tmp_path, tg, database_target.url))
+    try:
+        await bot.start()
+        Phone(tg, INSPECTOR).tg.user_sends_text(INSPECTOR, "/help")
+        await Phone(tg, INSPECTOR).expect("/start", timeout=START)  # up and polling
+        tg.set_latency(3600, "sendMessage")  # nothing gets answered before the kill
+        for user_id in inspectors:
+            tg.user_sends_text(user_id, "/start")
+        await tg.wait_until_delivered(timeout=START)
+        await bot.kill()
+        tg.set_latency(0, "sendMessage")
+
+        await bot.start()
+        for user_id in inspectors:
+            await Phone(tg, user_id).expect("Chọn phiếu kiểm tra", timeout=START)
+        for user_id in inspectors:  # each once
+            menus = [r for r in tg.messages_to(user_id) if "Chọn phiếu" in (r.text or "")]
+            assert len(menus) == 1, user_id
+        done = select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "done")
+        assert await count(db, done) == 31
+    finally:
+        await bot.kill()
+
+
+async def test_a_webhook_update_acknowledged_before_a_kill_is_answered_after_restart(
+    tg, db, database_target, tmp_path
+):
+    await seed(db)
+    port = free_port()
+    webhook = {"url": "https://bot.example.vn/hook", "secret": SECRET, "port": port}
+    bot = BotProcess(telegram_config(tmp_path, tg, database_target.url, webhook=webhook))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    try:
+        await bot.start()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(int(START * 10)):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            tg.set_latency(3600, "sendMessage")
+            update = tg.user_sends_text(INSPECTOR, "/start")
+            response = await http.post("/telegram", json=update, headers=headers)
+            assert response.status_code == 200
+        await bot.kill()  # acknowledged with 200, maybe not yet applied
+        tg.set_latency(0, "sendMessage")
+        await bot.start()
+        await Phone(tg, INSPECTOR).expect("Chọn phiếu kiểm tra", timeout=START)
+        assert len(tg.messages_to(INSPECTOR)) == 1
+    finally:
+        await bot.kill()
