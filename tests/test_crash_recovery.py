@@ -160,3 +160,79 @@ async def test_a_webhook_update_acknowledged_before_a_kill_is_answered_after_res
         assert len(tg.messages_to(INSPECTOR)) == 1
     finally:
         await bot.kill()
+
+
+# --- Zalo: polling and the webhook ------------------------------------------------------
+
+
+def zalo_process_config(tmp_path, zalo, database_url, **sections):
+    return write_config(
+        tmp_path / "config.toml",
+        database_url,
+        tmp_path / "media",
+        zalo={"token": zalo.token, "api_base_url": zalo.api_base_url},
+        **sections,
+    )
+
+
+async def test_zalo_killed_while_replies_cannot_leave_they_leave_after_restart(
+    zalo, db, database_target, tmp_path
+):
+    from tests.fake_zalo import ZaloPhone
+    from tests.test_zalo import INSPECTOR as ZALO_INSPECTOR
+    from tests.test_zalo import seed as seed_zalo
+
+    await seed_zalo(db)
+    bot = BotProcess(zalo_process_config(tmp_path, zalo, database_target.url))
+    phone = ZaloPhone(zalo, ZALO_INSPECTOR)
+    try:
+        await bot.start()
+        zalo.user_sends_text(ZALO_INSPECTOR, "/start")
+        await phone.expect("Chọn phiếu kiểm tra", timeout=START)
+        zalo.fail_next("sendMessage", error_code=500, http_status=500, count=10_000)
+        zalo.user_sends_text(ZALO_INSPECTOR, "1")  # "Kiểm tra siêu thị"
+        await wait_for_row(
+            db, select(func.count()).select_from(OutboxMessage).where(OutboxMessage.attempts > 0)
+        )
+        await bot.kill()
+        zalo._faults.clear()  # the platform is back
+
+        await bot.start()
+        await phone.expect("Gõ một phần tên", timeout=START)
+        runs = select(func.count()).select_from(ChecklistRun)
+        assert await count(db, runs) == 1  # the "1" was applied once
+    finally:
+        await bot.kill()
+
+
+async def test_a_zalo_webhook_update_acknowledged_before_a_kill_is_answered_after_restart(
+    zalo, db, database_target, tmp_path
+):
+    from tests.fake_zalo import ZaloPhone
+    from tests.test_zalo import INSPECTOR as ZALO_INSPECTOR
+    from tests.test_zalo import seed as seed_zalo
+
+    await seed_zalo(db)
+    port = free_port()
+    webhook = {"url": "https://bot.example.vn/hook", "secret": SECRET, "port": port}
+    bot = BotProcess(zalo_process_config(tmp_path, zalo, database_target.url, webhook=webhook))
+    headers = {"X-Bot-Api-Secret-Token": SECRET}
+    try:
+        await bot.start()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(int(START * 10)):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            zalo.fail_next("sendMessage", error_code=500, http_status=500, count=10_000)
+            body = zalo.make_text(ZALO_INSPECTOR, "/start")
+            response = await http.post("/zalo", json=body, headers=headers)
+            assert response.status_code == 200
+        await bot.kill()  # acknowledged with 200, maybe not yet applied
+        zalo._faults.clear()
+        await bot.start()
+        await ZaloPhone(zalo, ZALO_INSPECTOR).expect("Chọn phiếu kiểm tra", timeout=START)
+    finally:
+        await bot.kill()
