@@ -1194,7 +1194,8 @@ def parse_year(argument: str, today: date, first: int = 2021) -> int | None:
     argument = argument.strip()
     if not argument:
         return today.year
-    if argument.isdigit() and first <= int(argument) <= today.year + 1:
+    # ASCII digits only: "²".isdigit() is true and int("²") fails; 4 digits at most.
+    if re.fullmatch(r"[0-9]{4}", argument) and first <= int(argument) <= today.year + 1:
         return int(argument)
     return None
 
