@@ -1,0 +1,79 @@
+"""The same checklist stories over every channel (tests/contract/conftest.py: ``chat``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.contract.chat import APOLOGY_VI, Chat
+
+JPEG = b"\xff\xd8\xff\xe0 contract suite jpeg"
+
+
+async def say(chat: Chat, text: str, expect: str) -> str:
+    await chat.send(text)
+    return (await chat.expect(expect)).text
+
+
+async def pick(chat: Chat, label: str, expect: str) -> str:
+    await chat.choose(label)
+    return (await chat.expect(expect)).text
+
+
+async def open_supermarket_check(chat: Chat) -> None:
+    await say(chat, "/start", "Chọn phiếu kiểm tra")
+    await pick(chat, "Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
+    await say(chat, "co op quang ngai", "Tìm thấy")
+    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+
+
+async def up_to_the_percent_question(chat: Chat) -> None:
+    await open_supermarket_check(chat)
+    await pick(chat, "Có", "Câu 2/10")
+    await pick(chat, "Túi giấy", "Câu 2/10")
+    await pick(chat, "Xong", "Câu 3/10")
+
+
+async def test_a_full_supermarket_check(chat: Chat):
+    await open_supermarket_check(chat)
+    await pick(chat, "Có", "Câu 2/10")
+    await pick(chat, "Túi giấy", "Câu 2/10")
+    await pick(chat, "Túi ni lông thường", "Câu 2/10")
+    await pick(chat, "Xong", "Câu 3/10")
+    await say(chat, "75%", "Câu 4/10")
+    await pick(chat, "Một phần", "Câu 5/10")
+    await pick(chat, "Không", "Câu 6/10")
+    await pick(chat, "Có", "Câu 7/11")
+    await say(chat, "1.200", "Câu 8/11")
+    await pick(chat, "Có", "Câu 9/11")
+    if chat.has_photos:
+        await chat.send_photo(JPEG)
+        await chat.expect("Câu 10/11")
+    else:
+        await say(chat, "bỏ qua", "Câu 10/11")
+    if chat.has_location:
+        await chat.send_location(15.1205, 108.7923)
+        await chat.expect("Câu 11/11")
+    else:  # typed coordinates, as the question's hint says
+        await say(chat, "15.1205, 108.7923", "Câu 11/11")
+    review = await say(chat, "Quầy thu ngân có áp phích", "Xem lại")
+    assert "1.200" in review and "75%" in review
+    await pick(chat, "Gửi", "Đã gửi phiếu")
+
+    run, answers = await chat.newest_run()
+    assert run.status == "submitted" and run.checklist_id == "supermarket"
+    assert run.channel == chat.channel
+    assert answers["nonbio_bags"].value_text == "yes"
+    assert answers["bag_types"].value_json == ["paper", "plastic"]
+    assert answers["eco_bag_share"].value_number == 75
+    assert answers["packaging_replaced"].value_text == "partial"
+    assert answers["foam_trays"].value_text == "no"
+    assert answers["eco_label_count"].value_number == 1200
+    assert answers["location"].value_json == {"lat": 15.1205, "lon": 108.7923}
+    assert answers["note"].value_text == "Quầy thu ngân có áp phích"
+    if chat.has_photos:
+        assert Path(answers["photo"].value_text).read_bytes() == JPEG
+    else:
+        assert answers["photo"].skipped
+    assert not any(APOLOGY_VI in text for text in chat.texts())
+    if chat.text_limit:
+        assert all(len(text) <= chat.text_limit for text in chat.texts())
