@@ -90,7 +90,7 @@ class Storm:
 async def killer(bot: BotProcess, kills: int, done: asyncio.Event, rng: random.Random) -> int:
     killed = 0
     while killed < kills and not done.is_set():
-        await asyncio.sleep(rng.uniform(0.5, 3.0))
+        await asyncio.sleep(rng.uniform(0.3, 1.5))
         await bot.kill()
         killed += 1
         await bot.start()
