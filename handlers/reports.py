@@ -456,7 +456,7 @@ def answer_value(question: Question | None, answer: Any, language: str = "vi") -
         if answer.value_number is not None:
             return _number(answer.value_number)
         if isinstance(answer.value_json, list):
-            return ", ".join(str(item) for item in answer.value_json)
+            return "; ".join(str(item) for item in answer.value_json)
         if isinstance(answer.value_json, dict) and {"lat", "lon"} <= set(answer.value_json):
             return f"{answer.value_json['lat']:.5f}, {answer.value_json['lon']:.5f}"
         if answer.value_json is not None:
@@ -470,7 +470,8 @@ def answer_value(question: Question | None, answer: Any, language: str = "vi") -
         return _option_label(question, answer.value_text, language) if answer.value_text else None
     if kind == "select_multiple":
         codes = answer.value_json if isinstance(answer.value_json, list) else []
-        return ", ".join(_option_label(question, code, language) for code in codes) or None
+        # "; ": an option's label may hold a comma ("Túi vải, dùng nhiều lần").
+        return "; ".join(_option_label(question, code, language) for code in codes) or None
     if kind in ("integer", "decimal", "percent"):
         return _number(answer.value_number)
     if kind == "date":

@@ -219,7 +219,7 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     )
     packaging = "Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"
     assert first[column[packaging]] == "Chưa"
-    assert first[column["Loại túi đựng hàng đang dùng?"]] == "Túi phân hủy sinh học, Túi giấy"
+    assert first[column["Loại túi đựng hàng đang dùng?"]] == "Túi phân hủy sinh học; Túi giấy"
     share = first[column["Ước tính tỷ lệ túi thân thiện môi trường trên tổng số túi phát ra (%)"]]
     assert share == 80 and isinstance(share, int)
     assert first[column["foam_trays"]] == "no"
