@@ -131,8 +131,8 @@ class Chat:
             return len((await session.exec(select(Answer))).all())
 
 
-@contextlib.contextmanager
-def patched_turn(turn_method: str):
+@contextlib.asynccontextmanager
+async def patched_turn(turn_method: str):
     """``Turn.<turn_method>`` raises while open (in this process)."""
     from handlers.engine import Turn
 

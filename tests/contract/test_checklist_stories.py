@@ -5,32 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.contract.chat import APOLOGY_VI, Chat
-
-JPEG = b"\xff\xd8\xff\xe0 contract suite jpeg"
-
-
-async def say(chat: Chat, text: str, expect: str) -> str:
-    await chat.send(text)
-    return (await chat.expect(expect)).text
-
-
-async def pick(chat: Chat, label: str, expect: str) -> str:
-    await chat.choose(label)
-    return (await chat.expect(expect)).text
-
-
-async def open_supermarket_check(chat: Chat) -> None:
-    await say(chat, "/start", "Chọn phiếu kiểm tra")
-    await pick(chat, "Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await say(chat, "co op quang ngai", "Tìm thấy")
-    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
-
-
-async def up_to_the_percent_question(chat: Chat) -> None:
-    await open_supermarket_check(chat)
-    await pick(chat, "Có", "Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
+from tests.contract.stories import JPEG, open_supermarket_check, pick, say
 
 
 async def test_a_full_supermarket_check(chat: Chat):
