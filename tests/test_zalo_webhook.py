@@ -120,6 +120,7 @@ async def test_the_zalo_webhook_refuses_wrong_secrets_and_bad_bodies_and_repeats
     assert await count(sqlite_db, InboundReceipt) == 1
 
 
+@pytest.mark.load
 async def test_two_zalo_workers_on_one_postgresql_serve_fifty_inspectors(
     zalo, db, database_target, tmp_path
 ):
