@@ -111,9 +111,7 @@ async def mark_done(session: AsyncSession, update_id: int) -> None:
     )
 
 
-async def record_failure(
-    session: AsyncSession, update_id: int, error: str, set_aside: bool
-) -> int:
+async def record_failure(session: AsyncSession, update_id: int, error: str, set_aside: bool) -> int:
     """Counts a failed attempt; ``set_aside`` stops further attempts. Returns the count."""
     row = await session.get(InboxUpdate, update_id)
     if row is None:
