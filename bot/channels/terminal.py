@@ -7,15 +7,19 @@ departments, the sample sites and a demo inspector and admin.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.channels.numbered import render_numbered
+from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Inbound, Reply
 from storage import people, sites
 from storage.db import Database, upgrade
+
+log = logging.getLogger(__name__)
 
 DEMO_PEOPLE = {
     # terminal account -> (name, role, department)
@@ -67,10 +71,23 @@ async def converse(
         line = read_line()
         if line is None or line.strip() in ("/quit", "/exit"):
             return
-        for reply in await engine.handle(
-            Inbound(channel="terminal", sender_id=account, text=line.rstrip("\n"))
-        ):
+        inbound = Inbound(channel="terminal", sender_id=account, text=line.rstrip("\n"))
+        try:
+            replies = await engine.handle(inbound)
+        except Exception:  # the demo goes on, as the messengers do; nothing was stored
+            log.exception("a demo turn failed")
+            replies = [Reply(t(await _language_of(engine, account), "error_generic"))]
+        for reply in replies:
             write(render(reply, language))
+
+
+async def _language_of(engine: Engine, account: str) -> str:
+    try:
+        async with engine.db.session() as session:
+            person = await people.find_by_account(session, "terminal", account)
+    except Exception:  # noqa: BLE001 - the database may be why the turn failed
+        person = None
+    return person.language if person else engine.settings.default_language
 
 
 async def run_demo(engine: Engine, as_role: str = "inspector") -> None:

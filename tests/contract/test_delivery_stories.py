@@ -125,11 +125,6 @@ async def test_files_where_the_channel_has_them_and_directions_where_not(admin_c
     assert not any(APOLOGY_VI in text for text in admin_chat.texts())
 
 
-@pytest.mark.xfail_on(
-    "terminal",
-    reason="fieldbot demo has no error handling: terminal.converse() lets the engine's "
-    "exception end the demo with a traceback; no retry and no apology",
-)
 async def test_a_failing_turn_gets_the_apology_in_the_persons_language(chat: Chat):
     await say(chat, "/lang en", "Language set to English")
     async with chat.failing("_cmd_help"):
