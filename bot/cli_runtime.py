@@ -133,29 +133,42 @@ def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+# How long run-once waits for a messenger that does not answer before going without it.
+OPEN_TIMEOUT = 60.0
+
+
 def cmd_reminders_run_once(args: argparse.Namespace, config: Config) -> int:
     from bot.cli import CommandError, run_with_database
 
-    if not config.telegram_token:
-        raise CommandError("reminders need a channel: set FIELDBOT_TELEGRAM_TOKEN")
+    if not (config.telegram_token or config.zalo_token):
+        raise CommandError(
+            "reminders need a channel: set FIELDBOT_TELEGRAM_TOKEN or FIELDBOT_ZALO_TOKEN"
+        )
     now = args.now or datetime.now(config.timezone)
     if now.tzinfo is None:
         now = now.replace(tzinfo=config.timezone)
 
     async def work(database):
         from bot.app import build_engine
-        from bot.channels.telegram import TelegramChannel
         from bot.notify import Notifier
+        from bot.runner import build_channels
         from bot.scheduler import build_reminders
 
-        telegram = TelegramChannel(config, build_engine(config, database))
-        await telegram.application.initialize()
+        # Every configured channel, as `fieldbot run` has: a Zalo-only head is reachable.
+        channels = build_channels(config, build_engine(config, database))
+        opened = {}
         try:
-            return await build_reminders(config, database).tick(
-                now, Notifier(database, {"telegram": telegram})
-            )
+            for name, channel in channels.items():
+                try:
+                    await asyncio.wait_for(channel.open(), OPEN_TIMEOUT)
+                except TimeoutError:
+                    print(f"{name} unreachable: reminders go through the other channels")
+                    continue
+                opened[name] = channel
+            return await build_reminders(config, database).tick(now, Notifier(database, opened))
         finally:
-            await telegram.application.shutdown()
+            for channel in channels.values():
+                await channel.close()
 
     report = run_with_database(config, work)
     print(
