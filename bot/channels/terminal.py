@@ -77,6 +77,8 @@ async def converse(
         except Exception:  # the demo goes on, as the messengers do; nothing was stored
             log.exception("a demo turn failed")
             replies = [Reply(t(await _language_of(engine, account), "error_generic"))]
+        # The person's language (/lang may just have changed it), for the list's hints too.
+        language = await _language_of(engine, account)
         for reply in replies:
             write(render(reply, language))
 

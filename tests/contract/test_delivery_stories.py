@@ -134,11 +134,6 @@ async def test_a_failing_turn_gets_the_apology_in_the_persons_language(chat: Cha
     no_apology(chat)
 
 
-@pytest.mark.xfail_on(
-    "terminal",
-    reason="terminal.converse() renders every reply with language='vi': after /lang en the "
-    "numbered list's hint stays 'Trả lời bằng số thứ tự, hoặc gõ câu trả lời:'",
-)
 async def test_after_lang_en_the_whole_screen_is_in_english(chat: Chat):
     await say(chat, "/lang en", "Language set to English")
     menu = await say(chat, "/start", "Choose a checklist")
