@@ -54,6 +54,20 @@ async def seed(database: Database) -> None:
         await session.commit()
 
 
+async def add_inspectors(database: Database, user_ids) -> None:
+    """More QLTM inspectors on Telegram, one per user id (for tests with many people)."""
+    async with database.session() as session:
+        for user_id in user_ids:
+            await people.add_person(
+                session,
+                name=f"Thanh tra {user_id}",
+                role="inspector",
+                department_code="QLTM",
+                accounts={"telegram": str(user_id)},
+            )
+        await session.commit()
+
+
 @asynccontextmanager
 async def running_bot(tg: FakeTelegram, database_url: str, media_dir: Path, **engine_kwargs):
     """The real bot (inbox, outbox, python-telegram-bot's Bot) polling the fake server."""

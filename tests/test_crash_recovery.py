@@ -9,10 +9,9 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
-from storage import people
 from storage.models import Answer, ChecklistRun, InboxUpdate, OutboxMessage
 from tests.bot_process import BotProcess, write_config
-from tests.telegram_harness import INSPECTOR, Phone, seed
+from tests.telegram_harness import INSPECTOR, Phone, add_inspectors, seed
 from tests.webhook_harness import SECRET, free_port
 
 # A process start imports the whole stack: generous on a loaded 2-core machine.
@@ -44,6 +43,19 @@ async def wait_for_row(database, statement, timeout: float = START) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the bot never got that far")
         await asyncio.sleep(0.1)
+
+
+async def wait_until_healthy(http: httpx.AsyncClient, timeout: float = START) -> None:
+    """Until the process's webhook server answers /healthz with 200."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("the webhook server never became healthy")
 
 
 async def wait_for_zero(database, statement, timeout: float = START) -> None:
@@ -89,19 +101,6 @@ async def test_killed_while_a_reply_hangs_the_next_question_comes_after_restart(
         await bot.kill()
 
 
-async def add_inspectors(database, user_ids) -> None:
-    async with database.session() as session:
-        for user_id in user_ids:
-            await people.add_person(
-                session,
-                name=f"Thanh tra {user_id}",
-                role="inspector",
-                department_code="QLTM",
-                accounts={"telegram": str(user_id)},
-            )
-        await session.commit()
-
-
 async def test_killed_right_after_fetching_thirty_updates_all_thirty_are_answered(
     tg, db, database_target, tmp_path
 ):
@@ -143,12 +142,7 @@ async def test_a_webhook_update_acknowledged_before_a_kill_is_answered_after_res
     try:
         await bot.start()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(int(START * 10)):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            await wait_until_healthy(http)
             tg.set_latency(3600, "sendMessage")
             update = tg.user_sends_text(INSPECTOR, "/start")
             response = await http.post("/telegram", json=update, headers=headers)
@@ -220,12 +214,7 @@ async def test_a_zalo_webhook_update_acknowledged_before_a_kill_is_answered_afte
     try:
         await bot.start()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(int(START * 10)):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            await wait_until_healthy(http)
             zalo.fail_next("sendMessage", error_code=500, http_status=500, count=10_000)
             body = zalo.make_text(ZALO_INSPECTOR, "/start")
             response = await http.post("/zalo", json=body, headers=headers)

@@ -7,6 +7,7 @@ go, the engine's Inbound) and turns replies into the messenger's messages
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +21,12 @@ class Parsed:
     inbound: Inbound | None
     # A catalog key to answer with instead of asking the engine (content we cannot use).
     notice: str | None = None
+
+
+def polling_backoff(failures: int) -> float:
+    """Seconds to wait after ``failures`` failed polls in a row: 0.5 s doubling up to 30 s,
+    jittered so that several workers do not all come back at the same moment."""
+    return min(0.5 * 2 ** min(failures - 1, 6), 30.0) * (0.75 + random.random() / 2)
 
 
 class DeliveryError(Exception):

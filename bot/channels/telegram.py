@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.channels import DeliveryError, Parsed
+from bot.channels import DeliveryError, Parsed, polling_backoff
 from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
@@ -206,7 +205,7 @@ class TelegramChannel:
                 raise
             except Exception as error:  # noqa: BLE001 - polling outlives any outage
                 failures += 1
-                delay = min(0.5 * 2 ** min(failures - 1, 6), 30.0) * (0.75 + random.random() / 2)
+                delay = polling_backoff(failures)
                 log.warning(
                     "Telegram getUpdates failed (%s); again in %.1f s", type(error).__name__, delay
                 )

@@ -12,11 +12,10 @@ import asyncio
 import hashlib
 import json
 import logging
-import random
 from pathlib import Path
 from typing import Any
 
-from bot.channels import Parsed
+from bot.channels import Parsed, polling_backoff
 from bot.channels.numbered import render_numbered
 from bot.channels.zalo_client import (
     DEFAULT_API_BASE_URL,
@@ -221,18 +220,34 @@ class ZaloChannel:
         while True:
             try:
                 updates = await self.client.poll(self.poll_timeout)
-                await self.intake.store(CHANNEL, [inbox_row(u) for u in updates])
+                await self._store_until_stored([inbox_row(u) for u in updates])
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - polling must outlive any failure
                 failures += 1
-                delay = min(0.5 * 2 ** min(failures - 1, 6), 30.0) * (0.75 + random.random() / 2)
+                delay = polling_backoff(failures)
                 log.warning(
                     "Zalo getUpdates failed (%s); again in %.1f s", type(error).__name__, delay
                 )
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+
+    async def _store_until_stored(self, rows: list) -> None:
+        """Zalo has no offsets: what getUpdates returned is gone from the platform, so a
+        failed write is tried again until it lands instead of dropping the batch."""
+        failures = 0
+        while True:
+            try:
+                await self.intake.store(CHANNEL, rows)
+                return
+            except Exception as error:  # noqa: BLE001 - the database may be away briefly
+                failures += 1
+                delay = polling_backoff(failures)
+                log.warning(
+                    "Zalo updates not stored yet (%s); again in %.1f s", type(error).__name__, delay
+                )
+                await asyncio.sleep(delay)
 
     async def stop_fetching(self) -> None:
         if self._poller is not None:

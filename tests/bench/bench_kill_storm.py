@@ -23,12 +23,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from storage import people
 from storage.db import Database, upgrade
 from storage.models import Answer, ChannelAccount, ChecklistRun
 from tests.bot_process import BotProcess, write_config
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import Phone, seed
+from tests.telegram_harness import Phone, add_inspectors, seed
 
 # What each inspector does and expects; "tap" presses the newest button with that label.
 SCRIPT = [
@@ -141,16 +140,7 @@ async def storm(args) -> int:
         await upgrade(database.engine)
         await seed(database)
         inspectors = list(range(9000, 9000 + args.inspectors))
-        async with database.session() as session:
-            for user_id in inspectors:
-                await people.add_person(
-                    session,
-                    name=f"Thanh tra {user_id}",
-                    role="inspector",
-                    department_code="QLTM",
-                    accounts={"telegram": str(user_id)},
-                )
-            await session.commit()
+        await add_inspectors(database, inspectors)
         async with FakeTelegram() as tg:
             config = write_config(
                 folder / "config.toml",
