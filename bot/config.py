@@ -79,6 +79,22 @@ def _positive(value: int) -> int:
     return value
 
 
+def _short_text(value: str, limit: int) -> str:
+    if not value.strip() or len(value) > limit:
+        raise ValueError(f"a non-empty text of at most {limit} characters")
+    return value
+
+
+def _pseudonym(value: str) -> str:
+    try:
+        shown = value.format(number=17)
+    except (KeyError, IndexError, ValueError):
+        shown = value
+    if "{number}" not in value or shown == value:
+        raise ValueError('a text with {number}, such as "Cán bộ #{number}"')
+    return value
+
+
 def _targets(percent: bool):
     def check(value: str) -> str:
         from storage.kpis import parse_targets
@@ -148,6 +164,16 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "k2": (str, "1-2@2025", _targets(percent=False)),
         "k3": (str, "85%@2025, 100%@2030", _targets(percent=True)),
         "k4": (str, "0@2030", _targets(percent=False)),
+    },
+    # Personal data (Law 91/2025/QH15, Decree 356/2025/NĐ-CP): see the README.
+    "privacy": {
+        # Shown at registration and recorded with each consent; change it when the
+        # notice's text changes.
+        "notice_version": (str, "2026-01", lambda v: _short_text(v, 32)),
+        "retention_years": (int, 5, _positive),
+        "draft_days": (int, 30, _positive),
+        "message_days": (int, 90, _positive),
+        "pseudonym": (str, "Cán bộ #{number}", _pseudonym),
     },
     "zalo": {
         "token": (str, "", None),
