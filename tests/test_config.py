@@ -285,3 +285,22 @@ def test_the_example_configuration_is_valid_and_documents_every_key():
         assert f"[{section}]" in text
         for key in keys:
             assert f"\n{key} =" in text, f"[{section}] {key} is not documented"
+
+
+def test_the_privacy_settings_have_defaults_and_a_pseudonym_needs_its_number(tmp_path):
+    config = load_config()
+    assert config.get("privacy", "retention_years") == 5
+    assert config.get("privacy", "draft_days") == 30
+    assert config.get("privacy", "pseudonym") == "Cán bộ #{number}"
+    path = write(tmp_path, '[privacy]\nretention_years = 2\npseudonym = "Officer {number}"\n')
+    config = load_config(path)
+    assert config.get("privacy", "retention_years") == 2
+    assert config.get("privacy", "pseudonym") == "Officer {number}"
+    for line, named in (
+        ('pseudonym = "Cán bộ"', "[privacy] pseudonym"),
+        ("retention_years = 0", "[privacy] retention_years"),
+        ('notice_version = ""', "[privacy] notice_version"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, f"[privacy]\n{line}\n"))
+        assert named in str(caught.value)
