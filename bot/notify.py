@@ -1,6 +1,9 @@
 """Sending to a person (not answering a chat): reminders go to the person's
 messenger accounts, first the preferred one, then the others if that fails.
 
+A reminder is a Message: its replies as a channel with buttons shows them and as
+one without (Zalo), so the text never says "press" where nothing can be pressed.
+
 A channel's ``send(chat_id, replies)`` returns normally only when the message was
 delivered and raises otherwise; any exception counts as that channel failing."""
 
@@ -10,7 +13,7 @@ import logging
 from typing import Protocol
 
 from handlers.messages import Reply
-from handlers.reminders import Unreachable
+from handlers.reminders import Message, Unreachable
 from storage import people, runs
 from storage.db import Database
 from storage.models import Person
@@ -30,7 +33,7 @@ class Notifier:
         self.database = database
         self.channels = channels
 
-    async def __call__(self, person: Person, replies: list[Reply]) -> str:
+    async def __call__(self, person: Person, message: Message | list[Reply]) -> str:
         async with self.database.session() as session:
             accounts = await people.accounts_of(session, person.id)
         usable = sorted(
@@ -45,6 +48,9 @@ class Notifier:
             raise Unreachable("no account on a running channel")
         failures: list[Exception] = []
         for account in usable:
+            replies = (
+                message.for_channel(account.channel) if isinstance(message, Message) else message
+            )
             try:
                 await self.channels[account.channel].send(account.external_id, replies)
             except Exception as error:  # noqa: BLE001 - try the next channel, then report

@@ -25,8 +25,8 @@ class RecordingSender:
         self.sent: list[tuple[datetime | None, str, str]] = []  # (tick, person, text)
         self.now: datetime | None = None
 
-    async def __call__(self, person, replies) -> str:
-        for reply in replies:
+    async def __call__(self, person, message) -> str:
+        for reply in message.for_channel("telegram"):
             self.sent.append((self.now, person.name, reply.text))
         return "telegram"
 
@@ -281,17 +281,26 @@ async def test_each_department_sees_its_own_progress_in_its_own_terms(sqlite_db)
     for name, code, account in (
         ("Head TTKC", "TTKC", "9201"),
         ("Head KTATMT", "KTATMT", "9202"),
-        ("Head QLNL", "QLNL", "9203"),
+        ("Head KHAC", "KHAC", "9203"),
     ):
         await add_head(sqlite_db, name, code, account)
-    async with sqlite_db.session() as session:
-        departments = {d.code for d in await store.all_departments(session)}
     sender = RecordingSender()
     await reminders_for(sqlite_db).tick(at(date(2026, 12, 3)), sender)
-    text = {name: body for _, name, body in sender.sent}
-    assert "TTKC: 0 mô hình sản xuất sạch hơn / SXTDBV" in text["Head TTKC"]
-    assert "CCN đã kiểm tra" not in text["Head TTKC"]
-    ktatmt = text["Head KTATMT"].splitlines()
-    assert len(ktatmt) == len(set(ktatmt))  # each progress line once
-    assert "\n\n" not in "".join(text.values())  # no empty progress line anywhere
-    assert departments  # the seeded departments are there
+    text = {name: body for _, name, body in sender.sent if "Hạn nộp" in body}
+    ttkc = text["Head TTKC"]
+    assert "Tiến độ năm 2026 của Trung tâm Khuyến công và Xúc tiến thương mại:" in ttkc
+    assert "– 0 mô hình sản xuất sạch hơn / SXTDBV ghi nhận" in ttkc
+    assert "CCN đã kiểm tra" not in ttkc and "TTKC" not in ttkc
+    # KTATMT's own reminder: its progress once, under its own name.
+    ktatmt = text["Head KTATMT"]
+    assert ktatmt.count("Tiến độ năm") == 1
+    assert "Tiến độ năm 2026 của Phòng Kỹ thuật an toàn – Môi trường:" in ktatmt
+    lines = ktatmt.splitlines()
+    assert len(lines) == len(set(lines))  # each progress line once
+    # A department without a checklist: no progress heading, no empty line.
+    assert text["Head KHAC"].splitlines() == [
+        "⏰ Báo cáo kết quả thực hiện SXTDBV hằng năm",
+        "Hạn nộp: 10/12/2026 — còn 7 ngày.",
+        "Khi đơn vị đã nộp, anh/chị bấm nút hoặc gõ “Đã nộp báo cáo”.",
+    ]
+    assert "\n\n" not in "".join(text.values())

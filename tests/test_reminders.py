@@ -28,11 +28,11 @@ class RecordingSender:
         self.sent: list[tuple[str, str]] = []  # (person name, text)
         self.fail_for: dict[str, int] = {}  # name -> failures still to produce
 
-    async def __call__(self, person, replies) -> str:
+    async def __call__(self, person, message) -> str:
         if self.fail_for.get(person.name, 0) > 0:
             self.fail_for[person.name] -= 1
             raise RuntimeError("HTTP 500 from the messenger")
-        for reply in replies:
+        for reply in message.for_channel("telegram"):
             self.sent.append((person.name, reply.text))
         return "telegram"
 
@@ -144,7 +144,8 @@ async def test_reminder_carries_the_department_progress(db):
     sender = RecordingSender()
     await reminders_for(db).tick(at(date(2026, 12, 3)), sender.__call__)
     qltm = next(text for name, text in sender.sent if name == "Head QLTM")
-    assert "QLTM: 0/0 siêu thị, TTTM đã kiểm tra năm 2026" in qltm
+    heading = "Tiến độ năm 2026 của Phòng Quản lý thương mại:"
+    assert f"{heading}\n– 0/0 siêu thị, TTTM đã kiểm tra" in qltm
 
 
 async def test_a_bot_down_for_days_catches_up_once(db):
