@@ -73,6 +73,16 @@ def _iso_dates(value: list) -> list:
     return value
 
 
+def _tile_url(value: str) -> str:
+    # A Leaflet template such as https://tile.example.gov.vn/{z}/{x}/{y}.png; empty = no tiles.
+    if not value:
+        return value
+    placeholders = all(part in value for part in ("{z}", "{x}", "{y}"))
+    if not placeholders or not value.startswith(("http://", "https://")):
+        raise ValueError("an http(s) tile URL template with {z}, {x} and {y}, or empty")
+    return value
+
+
 def _positive(value: int) -> int:
     if value <= 0:
         raise ValueError("a whole number greater than 0")
@@ -148,6 +158,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         ),
         "retry_minutes": (int, 30, _positive),
         "max_attempts": (int, 5, _positive),
+        # Overdue reminders go on every working day until the head confirms, for at
+        # most this many days; then KTATMT gets one last escalation and the bot stops.
+        "overdue_limit_days": (int, 31, _positive),
     },
     "webhook": {
         # Public https address of this server, e.g. "https://bot.example.gov.vn";
@@ -156,6 +169,16 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "secret": (str, "", None),
         "host": (str, "127.0.0.1", None),
         "port": (int, 8080, _positive),
+    },
+    # The office web console (bot/web): sign-in by a one-time link sent with /web.
+    "web": {
+        "enabled": (bool, False, None),
+        "host": (str, "127.0.0.1", None),
+        "port": (int, 8090, _positive),
+        # The address people open, e.g. "https://fieldbot.sct.quangngai.gov.vn";
+        # empty = http://host:port. Cookies are Secure when it is https.
+        "base_url": (str, "", lambda v: _url(v).rstrip("/") if v else v),
+        "tile_url": (str, "", _tile_url),
     },
     # The plan's targets (Decision 889/QĐ-TTg): VALUE@YEAR, several separated by commas.
     "targets": {
@@ -223,6 +246,12 @@ class Config:
     @property
     def zalo_token(self) -> str:
         return self.get("zalo", "token")
+
+    @property
+    def web_base_url(self) -> str:
+        """Where people open the web console (no trailing slash)."""
+        given = self.get("web", "base_url")
+        return given or f"http://{self.get('web', 'host')}:{self.get('web', 'port')}"
 
     def secrets(self) -> list[str]:
         """Every configured secret, so logging can hide them."""

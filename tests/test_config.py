@@ -4,6 +4,7 @@ one line naming the key, and tokens never show in messages or logs."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import pytest
@@ -285,6 +286,38 @@ def test_the_example_configuration_is_valid_and_documents_every_key():
         assert f"[{section}]" in text
         for key in keys:
             assert f"\n{key} =" in text, f"[{section}] {key} is not documented"
+
+
+def test_the_web_console_is_off_by_default_and_its_address_follows_host_and_port(tmp_path):
+    config = load_config()
+    assert config.get("web", "enabled") is False
+    assert config.get("web", "tile_url") == ""
+    assert config.web_base_url == "http://127.0.0.1:8090"
+    path = write(
+        tmp_path,
+        '[web]\nenabled = true\nbase_url = "https://console.example.gov.vn/"\n'
+        'tile_url = "https://tiles.example.gov.vn/{z}/{x}/{y}.png"\n',
+    )
+    config = load_config(path)
+    assert config.get("web", "enabled") is True
+    assert config.web_base_url == "https://console.example.gov.vn"
+    assert config.get("web", "tile_url").endswith("/{z}/{x}/{y}.png")
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ('base_url = "console.example.gov.vn"', "[web] base_url"),
+        ('tile_url = "https://tiles.example.gov.vn/tile.png"', "[web] tile_url"),
+        ('tile_url = "file:///{z}/{x}/{y}.png"', "[web] tile_url"),
+        ("port = 0", "[web] port"),
+        ('enabled = "yes"', "[web] enabled"),
+    ],
+)
+def test_a_bad_web_setting_stops_with_its_name(tmp_path, line, named):
+    path = write(tmp_path, f"[web]\n{line}\n")
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load_config(path)
 
 
 def test_the_privacy_settings_have_defaults_and_a_pseudonym_needs_its_number(tmp_path):
