@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -95,13 +94,3 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     await _run_alembic(engine, command.downgrade, revision)
 
-
-def upgrade_sync(url: str, revision: str = "head") -> None:
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine, revision)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())

@@ -324,7 +324,7 @@ def test_a_rejected_token_is_recognised_among_causes_and_groups():
     from telegram.error import InvalidToken
 
     from bot.channels.zalo import ZaloError
-    from bot.cli_runtime import TELEGRAM_REJECTED, ZALO_REJECTED, rejected_token
+    from bot.cli.common import TELEGRAM_REJECTED, ZALO_REJECTED, rejected_token
 
     def wrapped(inner: BaseException) -> BaseException:
         try:

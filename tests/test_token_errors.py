@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.cli_runtime import TELEGRAM_REJECTED, ZALO_REJECTED
+from bot.cli.common import TELEGRAM_REJECTED, ZALO_REJECTED
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
 

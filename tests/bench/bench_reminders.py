@@ -2,7 +2,7 @@
 
     python -m tests.bench.bench_reminders [--heads 1000] [--quick] [--no-429]
 
-Wired as `fieldbot reminders run-once` wires it (bot/cli_runtime.py): the real
+Wired as `fieldbot reminders run-once` wires it (bot/cli/reminders.py): the real
 TelegramChannel (its Application initialised, no polling, AIORateLimiter as in
 production), Notifier(database, {"telegram": channel}) and build_reminders(config, db),
 ticking at 3/12/2026 08:00 Asia/Ho_Chi_Minh (the 7-day reminder of the 10 December

@@ -1,0 +1,85 @@
+"""`fieldbot summary`, `fieldbot export` and `fieldbot report`: a year's figures."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.cli.common import run_with_database
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+
+def add_reports(subcommands: argparse._SubParsersAction) -> None:
+    summary = subcommands.add_parser("summary", help="indicators against the targets")
+    summary.add_argument("--year", type=int, default=None)
+    summary.add_argument("--commune", default=None)
+    summary.add_argument("--department", default=None)
+    summary.set_defaults(handler=cmd_summary)
+    for name, helptext, handler in (
+        ("export", "Excel workbook of every check", cmd_export),
+        ("report", "Word draft of the annual report", cmd_report),
+    ):
+        parser = subcommands.add_parser(name, help=helptext)
+        parser.add_argument("--year", type=int, default=None)
+        parser.add_argument("--out", required=True, help="file to write")
+        parser.set_defaults(handler=handler)
+
+
+def _year(args: argparse.Namespace, config: Config) -> int:
+    return args.year or datetime.now(config.timezone).year
+
+
+def _report_settings(config: Config):
+    from handlers.reports import ReportSettings
+    from storage.kpis import Targets
+
+    return ReportSettings(
+        timezone=config.timezone, targets=Targets.from_config(config.values["targets"])
+    )
+
+
+def cmd_summary(args: argparse.Namespace, config: Config) -> int:
+    from handlers.reports import summary_text
+
+    async def work(database):
+        async with database.session() as session:
+            return await summary_text(
+                session,
+                _year(args, config),
+                config.language,
+                args.department,
+                args.commune,
+                settings=_report_settings(config),
+            )
+
+    print(run_with_database(config, work))
+    return 0
+
+
+def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> int:
+    """`fieldbot export` and `fieldbot report`: one file for a year, from the database."""
+    from pathlib import Path
+
+    from handlers import reports
+
+    writer = getattr(reports, writer_name)
+
+    async def work(database):
+        async with database.session() as session:
+            return await writer(
+                session, _year(args, config), Path(args.out), settings=_report_settings(config)
+            )
+
+    print(f"written {run_with_database(config, work)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    return _write_file("export_xlsx", args, config)
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    return _write_file("report_docx", args, config)
