@@ -141,6 +141,7 @@ async def decline(session: AsyncSession, person: Person) -> None:
     await session.exec(
         update(Invite).where(Invite.used_by_id == person.id).values(used_at=None, used_by_id=None)
     )
+    await _forget_messages(session, person.id)
     for table in (Consent, OfferedChoices, ChannelAccount, ForgetRequest, AccessLog):
         await session.exec(delete(table).where(table.person_id == person.id))
     drafts = select(ChecklistRun.id).where(ChecklistRun.person_id == person.id)
@@ -199,6 +200,33 @@ async def decide_forget(
     return request, accounts
 
 
+async def _forget_messages(session: AsyncSession, person_id: int) -> None:
+    """What the inbox and outbox kept of the person's conversations. Pending rows stay:
+    the last reply tells the person they were removed (or that nothing was kept)."""
+    accounts = (
+        await session.exec(select(ChannelAccount).where(ChannelAccount.person_id == person_id))
+    ).all()
+    for account in accounts:
+        await session.exec(
+            delete(OutboxMessage).where(
+                OutboxMessage.channel == account.channel,
+                OutboxMessage.chat_id == account.external_id,
+                OutboxMessage.status != "pending",
+            )
+        )
+        # An inbox row a remaining outbox row points to stays until the purge.
+        await session.exec(
+            delete(InboxUpdate).where(
+                InboxUpdate.channel == account.channel,
+                InboxUpdate.sender_key == account.external_id,
+                InboxUpdate.status != "pending",
+                col(InboxUpdate.id).not_in(
+                    select(OutboxMessage.inbox_id).where(col(OutboxMessage.inbox_id).is_not(None))
+                ),
+            )
+        )
+
+
 def pseudonym_for(person_id: int, template: str = DEFAULT_PSEUDONYM) -> str:
     return template.format(number=person_id)
 
@@ -213,25 +241,7 @@ async def pseudonymise(
     person = await session.get(Person, person_id)
     if person is None:
         raise PrivacyError("forget_unknown")
-    accounts = (
-        await session.exec(select(ChannelAccount).where(ChannelAccount.person_id == person_id))
-    ).all()
-    for account in accounts:
-        # Pending replies stay: the last one tells the person they were removed.
-        await session.exec(
-            delete(InboxUpdate).where(
-                InboxUpdate.channel == account.channel,
-                InboxUpdate.sender_key == account.external_id,
-                InboxUpdate.status != "pending",
-            )
-        )
-        await session.exec(
-            delete(OutboxMessage).where(
-                OutboxMessage.channel == account.channel,
-                OutboxMessage.chat_id == account.external_id,
-                OutboxMessage.status != "pending",
-            )
-        )
+    await _forget_messages(session, person_id)
     await session.exec(delete(ChannelAccount).where(ChannelAccount.person_id == person_id))
     await session.exec(delete(OfferedChoices).where(OfferedChoices.person_id == person_id))
     drafts = select(ChecklistRun.id).where(
