@@ -21,15 +21,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-def _optional(config: Config, section: str, key: str, default):
-    """A key this version may not have in its configuration schema yet."""
-    try:
-        value = config.get(section, key)
-    except (KeyError, AttributeError):
-        return default
-    return default if value is None else value
-
-
 def reminder_settings(config: Config) -> ReminderSettings:
     text = config.get("reminders", "tick_time")
     try:
@@ -44,17 +35,12 @@ def reminder_settings(config: Config) -> ReminderSettings:
             f"[reminders] tick_time must be before {WORK_END:%H:%M} (the end of the "
             f"working day), got {text!r}"
         )
-    limit = _optional(config, "reminders", "overdue_limit_days", 31)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ConfigError(
-            f"[reminders] overdue_limit_days must be a whole number greater than 0, got {limit!r}"
-        )
     return ReminderSettings(
         timezone=config.timezone,
         holidays=frozenset(date.fromisoformat(d) for d in config.get("reminders", "holidays")),
         tick_time=tick,
         max_attempts=config.get("reminders", "max_attempts"),
-        overdue_limit_days=limit,
+        overdue_limit_days=config.get("reminders", "overdue_limit_days"),
     )
 
 

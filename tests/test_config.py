@@ -337,3 +337,18 @@ def test_the_privacy_settings_have_defaults_and_a_pseudonym_needs_its_number(tmp
         with pytest.raises(ConfigError) as caught:
             load_config(write(tmp_path, f"[privacy]\n{line}\n"))
         assert named in str(caught.value)
+
+
+def test_the_overdue_limit_comes_from_the_file_and_reaches_the_reminders(tmp_path):
+    from bot.scheduler import reminder_settings
+
+    assert reminder_settings(load_config()).overdue_limit_days == 31
+    config = load_config(write(tmp_path, "[reminders]\noverdue_limit_days = 10\n"))
+    assert reminder_settings(config).overdue_limit_days == 10
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "true", '"ten"'])
+def test_an_overdue_limit_that_is_not_a_positive_whole_number_names_the_key(tmp_path, value):
+    with pytest.raises(ConfigError, match=r"\[reminders\] overdue_limit_days must be") as raised:
+        load_config(write(tmp_path, f"[reminders]\noverdue_limit_days = {value}\n"))
+    assert "\n" not in str(raised.value)
