@@ -105,6 +105,12 @@ def _pseudonym(value: str) -> str:
     return value
 
 
+def _review_rule(value: str) -> str:
+    if value not in ("all", "approved"):
+        raise ValueError('"all" (every submitted check but the rejected ones) or "approved"')
+    return value
+
+
 def _targets(percent: bool):
     def check(value: str) -> str:
         from storage.kpis import parse_targets
@@ -197,6 +203,14 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "draft_days": (int, 30, _positive),
         "message_days": (int, 90, _positive),
         "pseudonym": (str, "Cán bộ #{number}", _pseudonym),
+    },
+    # Review of submitted checks (handlers/review.py): which checks the indicators
+    # count, and the nudges about pending corrections and untouched drafts.
+    "review": {
+        "indicators": (str, "all", _review_rule),
+        "correction_nudges": (int, 3, _positive),
+        "draft_nudge_hours": (int, 4, _positive),
+        "draft_abandon_days": (int, 14, _positive),
     },
     "zalo": {
         "token": (str, "", None),
