@@ -30,6 +30,7 @@ from bot.cli.common import (
 )
 from bot.cli.database import add_db
 from bot.cli.deadlines import add_deadlines
+from bot.cli.privacy import add_data
 from bot.cli.reminders import add_reminders
 from bot.cli.reports import add_reports
 from bot.cli.running import add_demo, add_run
@@ -65,6 +66,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "deadlines": add_deadlines,
     "reports": add_reports,
     "webhook": add_webhook,
+    "data": add_data,
 }
 
 
