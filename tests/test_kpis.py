@@ -1,4 +1,4 @@
-"""The indicators (storage/kpis.py) on a data set built through the engine, on SQLite
+"""The indicators (storage/kpis/, judged by handlers/targets.py) on a data set built through the engine, on SQLite
 and PostgreSQL; every value is worked out by hand in the comments."""
 
 from __future__ import annotations
@@ -14,23 +14,20 @@ from sqlmodel import select
 from handlers.checklist import ChecklistRegistry
 from handlers.engine import Engine, EngineSettings
 from handlers.messages import Inbound, Reply
-from storage import people, sites
-from storage.db import Database
-from storage.kpis import (
-    Scope,
-    SiteRef,
+from handlers.reports import percent_text
+from handlers.targets import (
     Status,
     Target,
     Targets,
-    compute_kpis,
     current_target,
     evaluate,
     expected_value,
-    find_places,
     parse_targets,
-    percent_text,
     status,
 )
+from storage import people, sites
+from storage.db import Database
+from storage.kpis import Scope, SiteRef, compute_kpis
 from storage.models import ChecklistRun, Deadline, ReportConfirmation, Site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -448,8 +445,6 @@ async def test_filters_by_department_commune_and_old_district(db, tmp_path):
         ktatmt = await compute_kpis(session, 2025, department="KTATMT")
         commune = await compute_kpis(session, 2025, commune="Phường Đức Phổ")
         district = await compute_kpis(session, 2025, old_district="TX Đức Phổ")
-        places = await find_places(session, "duc pho")
-        exact = await find_places(session, "phuong duc pho")
 
     # QLTM's own runs only (s1, s2, s4, s6); denominators stay all operating sites.
     # K1 0/4 (no QLTM cluster run); K2 0/0; K3: ST-A partial, ST-B none = 0/4;
@@ -487,9 +482,6 @@ async def test_filters_by_department_commune_and_old_district(db, tmp_path):
         assert (k.k6_facilities, k.k7_events, k.k7_eco_products) == (None, None, None)
         assert k.checks == 5
         assert codes_of(k.never_checked) == ["ST-D"]
-    # Typed place names: accents optional, a full name matches exactly.
-    assert places == [("commune", "Phường Đức Phổ"), ("old_district", "TX Đức Phổ")]
-    assert exact == [("commune", "Phường Đức Phổ")]
 
 
 async def test_an_empty_database_gives_zeros_and_no_data(sqlite_db):

@@ -1,4 +1,4 @@
-"""/summary, the Excel export and the Word report (handlers/reports.py), read back
+"""/summary, the Excel export and the Word report (handlers/reports/), read back
 with openpyxl and python-docx, on the data set of tests/test_kpis.py."""
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from handlers.reports import (
     summary_command,
     summary_text,
 )
+from handlers.targets import Targets
 from storage import people
-from storage.kpis import Targets, compute_kpis
+from storage.kpis import compute_kpis
 from tests.test_kpis import TZ, build_dataset, supermarket, utc
 
 PNG = b"\x89PNG\r\n\x1a\n"

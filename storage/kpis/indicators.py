@@ -1,0 +1,103 @@
+"""Every indicator of a year: the queries of storage.kpis.queries, run side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.kpis import keys as k
+from storage.kpis import queries as q
+from storage.kpis.report_status import report_statuses
+from storage.kpis.results import Kpis, Ratio
+from storage.kpis.scope import LOCAL_TZ, START_YEAR, Scope, as_int
+
+
+async def _jit_off(session: AsyncSession) -> None:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Short index-driven queries whose estimated cost (correlated subqueries)
+        # crosses jit_above_cost: compiling them would take longer than running
+        # them. For this transaction only.
+        await session.exec(sa.text("SET LOCAL jit = off"))
+
+
+def _can_fan_out(session: AsyncSession) -> bool:
+    """Other connections see the same data: a file or server database behind an engine
+    (not one connection, not an in-memory SQLite database)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        return False
+    return bind.dialect.name != "sqlite" or bind.url.database not in (None, "", ":memory:")
+
+
+async def _on_own_connection(engine: AsyncEngine, query, scope: Scope):
+    async with AsyncSession(engine, expire_on_commit=False) as own:
+        await _jit_off(own)
+        return await query(own, scope)
+
+
+async def compute_kpis(
+    session: AsyncSession,
+    year: int,
+    *,
+    department: str | None = None,
+    commune: str | None = None,
+    old_district: str | None = None,
+    timezone: ZoneInfo = LOCAL_TZ,
+    start_year: int = START_YEAR,
+    concurrent: bool = True,
+) -> Kpis:
+    """Every indicator for a year: six read-only queries for the figures and three on
+    the small deadline, confirmation and department tables.
+
+    With ``concurrent`` (the default) the queries run at the same time, each on its
+    own pooled connection of the session's engine (they only read committed data);
+    otherwise, or when the session cannot fan out, one after another on ``session``.
+    """
+    scope = Scope(
+        year=year,
+        department=department or None,
+        commune=commune or None,
+        old_district=old_district or None,
+        timezone=timezone,
+        start_year=start_year,
+    )
+    queries = [q.denominators, q.scalars, q.retail, q.models, q.never_checked, report_statuses]
+    if not scope.has_place:
+        queries.append(q.activities)
+    if concurrent and _can_fan_out(session):
+        results = await asyncio.gather(
+            *(_on_own_connection(session.bind, query, scope) for query in queries)
+        )
+    else:
+        await _jit_off(session)
+        results = [await query(session, scope) for query in queries]
+    return _kpis(scope, *results)
+
+
+def _kpis(scope, denominators, scalars, retail, models, never, reports, activities=None) -> Kpis:
+    clusters = denominators.get(k.CLUSTER_KIND, 0)
+    shops = sum(denominators.get(kind, 0) for kind in k.RETAIL_KINDS)
+    # K6 and K7 have no site: with a place filter they are not attributable (None).
+    activity = {} if activities is None else {key: as_int(v) for key, v in activities.items()}
+    return Kpis(
+        scope=scope,
+        k1=Ratio(as_int(scalars["k1"]), clusters),
+        k2_applied=models[0],
+        k2_building=models[1],
+        k3=Ratio(as_int(retail["k3"]), shops),
+        k4_nonbio_bags=as_int(retail["k4"]),
+        k5_sites=as_int(retail["k5_sites"]),
+        k5_product_codes=as_int(retail["k5_codes"]),
+        k6_facilities=activity.get("k6"),
+        k7_events=activity.get("k7_events"),
+        k7_eco_products=activity.get("k7_products"),
+        k7_suppliers=activity.get("k7_suppliers"),
+        coverage=Ratio(as_int(retail["checked"]), shops),
+        never_checked=never,
+        checks=as_int(scalars["checks"]),
+        reports=reports,
+    )

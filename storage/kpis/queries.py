@@ -1,0 +1,272 @@
+"""The indicator queries, one function per group of figures (see compute_kpis).
+
+Each is written so that it does index lookups per site or per run whatever the
+planner's statistics: correlated scalar subqueries, which PostgreSQL never turns
+into joins, and MATERIALIZED CTEs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.kpis import keys as k
+from storage.kpis.results import SiteRef
+from storage.kpis.scope import (
+    Scope,
+    answer_t,
+    as_int,
+    count_if,
+    department_condition,
+    run_site_matches,
+    run_t,
+    site_conditions,
+    site_t,
+    submitted,
+)
+
+# "WITH x AS MATERIALIZED (...)" is understood from SQLite 3.35 (aiosqlite uses this library).
+_SQLITE_MATERIALIZED = sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+def materialized(cte):
+    """A CTE computed once, never inlined: its correlated subqueries then run once per
+    row instead of once per use (PostgreSQL 12+; SQLite 3.35+, older ones decide)."""
+    cte = cte.prefix_with("MATERIALIZED", dialect="postgresql")
+    if _SQLITE_MATERIALIZED:
+        cte = cte.prefix_with("MATERIALIZED", dialect="sqlite")
+    return cte
+
+
+def answer_value(question_id: str, column: str, run_id: Any = None) -> Any:
+    """One answer of a run as a correlated scalar subquery (an index lookup on
+    answer (run_id, question_id) per row, whatever the planner's statistics)."""
+    return (
+        sa.select(answer_t.c[column])
+        .where(
+            answer_t.c.run_id == (run_id if run_id is not None else run_t.c.id),
+            answer_t.c.question_id == question_id,
+        )
+        .scalar_subquery()
+    )
+
+
+async def denominators(session: AsyncSession, scope: Scope) -> dict[str, int]:
+    statement = (
+        sa.select(site_t.c.kind, sa.func.count())
+        .where(*site_conditions(scope))
+        .group_by(site_t.c.kind)
+    )
+    return {kind: count for kind, count in (await session.exec(statement)).all()}
+
+
+def _checks_in_year(scope: Scope) -> Any:
+    conditions = [*submitted(None, scope.start, scope.end), *department_condition(scope)]
+    if scope.has_place:
+        # any site status: a check is a check
+        conditions.append(run_site_matches(scope, operating_only=False))
+    return sa.select(sa.func.count()).select_from(run_t).where(*conditions).scalar_subquery()
+
+
+async def scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """K1's numerator and the number of checks: one SELECT of two scalar subqueries."""
+    aware = answer_t.alias("aware")
+    # Per operating cluster: is there one qualifying run? A correlated "LIMIT 1"
+    # subquery (never turned into a join) reads the cluster's runs through
+    # ix_run_site_status_submitted and stops at the first one found.
+    reached = (
+        sa.select(sa.literal(1))
+        .select_from(
+            run_t.join(aware, sa.and_(aware.c.run_id == run_t.c.id, aware.c.question_id == k.AWARE))
+        )
+        .where(
+            run_t.c.site_id == site_t.c.id,
+            *submitted(k.CLUSTER_AWARENESS, scope.programme_start, scope.end),
+            aware.c.value_text == "yes",
+            *department_condition(scope),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    k1 = (
+        sa.select(sa.func.count())
+        .select_from(site_t)
+        .where(*site_conditions(scope, [k.CLUSTER_KIND]), reached.is_not(None))
+        .scalar_subquery()
+    )
+    row = await session.exec(sa.select(k1.label("k1"), _checks_in_year(scope).label("checks")))
+    return dict(row.one()._mapping)
+
+
+async def activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """K6 and K7: one pass over the year's energy-efficiency and trade-promotion runs."""
+    energy = run_t.c.checklist_id == k.ENERGY_EFFICIENCY
+    trade = run_t.c.checklist_id == k.TRADE_PROMOTION
+    statement = sa.select(
+        count_if(energy, answer_value(k.FACILITIES_REACHED, "value_number")).label("k6"),
+        count_if(trade).label("k7_events"),
+        count_if(trade, answer_value(k.ECO_PRODUCTS, "value_number")).label("k7_products"),
+        count_if(trade, answer_value(k.SUPPLIERS, "value_number")).label("k7_suppliers"),
+    ).where(
+        run_t.c.checklist_id.in_([k.ENERGY_EFFICIENCY, k.TRADE_PROMOTION]),
+        *submitted(None, scope.start, scope.end),
+        *department_condition(scope),
+    )
+    return dict((await session.exec(statement)).one()._mapping)
+
+
+def latest_runs_query(
+    scope: Scope,
+    checklist_id: str,
+    kinds: Sequence[str],
+    since: datetime,
+    until: datetime,
+    require: tuple[str, str] | None = None,
+):
+    """A CTE "latest" (site_id, run_id): per operating site of these kinds, its latest
+    submitted run in [since, until), run_id NULL when there is none; with ``require``
+    (question id, answer) only runs with that answer count.
+
+    Equivalent to ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY submitted_at DESC,
+    id DESC) = 1, written per site as two correlated lookups on
+    ix_run_site_status_submitted: the latest submitted_at (ORDER BY ... DESC LIMIT 1
+    stops at the first entry), then the highest id at that moment (the tie-break).
+    It reads a couple of index entries per site instead of ranking every run of the
+    year, so it grows with the sites, not with the checks. Materialized, so it runs
+    once per site, not once per use.
+    """
+
+    def conditions(run, ranged: bool = True) -> list[Any]:
+        found = [run.c.site_id == site_t.c.id, run.c.status == "submitted"]
+        if ranged:
+            found += [run.c.submitted_at >= since, run.c.submitted_at < until]
+        found += [run.c.checklist_id == checklist_id, *department_condition(scope, run)]
+        if require is not None:
+            answer = answer_t.alias()
+            found.append(
+                sa.exists(
+                    sa.select(sa.literal(1)).where(
+                        answer.c.run_id == run.c.id,
+                        answer.c.question_id == require[0],
+                        answer.c.value_text == require[1],
+                    )
+                )
+            )
+        return found
+
+    newest = run_t.alias("newest")
+    latest_at = (
+        sa.select(newest.c.submitted_at)
+        .where(*conditions(newest))
+        .order_by(newest.c.submitted_at.desc())
+        .limit(1)
+        .correlate(site_t)  # two levels up: the site row of the outer query
+        .scalar_subquery()
+    )
+    latest_id = (
+        sa.select(sa.func.max(run_t.c.id))
+        # the moment found is in range: an equality lets the index find it directly
+        .where(*conditions(run_t, ranged=False), run_t.c.submitted_at == latest_at)
+        .scalar_subquery()
+    )
+    return materialized(
+        sa.select(site_t.c.id.label("site_id"), latest_id.label("run_id"))
+        .where(*site_conditions(scope, kinds))
+        .cte("latest")
+    )
+
+
+async def retail(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """K3, K4, K5 and coverage from the latest supermarket check per site in the year."""
+    latest = latest_runs_query(scope, k.SUPERMARKET, k.RETAIL_KINDS, scope.start, scope.end)
+    run_id = latest.c.run_id
+    answers = materialized(
+        sa.select(
+            run_id,
+            answer_value(k.PACKAGING_REPLACED, "value_text", run_id).label("packaging"),
+            answer_value(k.NONBIO_BAGS, "value_text", run_id).label("bags"),
+            answer_value(k.ECO_LABEL, "value_text", run_id).label("eco"),
+        )
+        .where(run_id.is_not(None))
+        .cte("latest_answers")
+    )
+    eco = answers.c.eco == "yes"
+    # The number of codes is looked up only where the eco label is on sale.
+    codes = answer_value(k.ECO_LABEL_COUNT, "value_number", answers.c.run_id)
+    statement = sa.select(
+        sa.func.count().label("checked"),
+        count_if(answers.c.packaging == "full").label("k3"),
+        count_if(answers.c.bags == "yes").label("k4"),
+        count_if(eco).label("k5_sites"),
+        count_if(eco, codes).label("k5_codes"),
+    ).select_from(answers)
+    return dict((await session.exec(statement)).one()._mapping)
+
+
+async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
+    """K2: the latest run per (cluster, enterprise) since the programme's start, by
+    ROW_NUMBER() over the runs. Ranking is within a site, so whether the site is an
+    operating cluster is checked after ranking, on the latest runs only."""
+    enterprise = sa.func.lower(
+        sa.func.trim(sa.func.coalesce(answer_value(k.ENTERPRISE, "value_text"), ""))
+    )
+    runs = materialized(
+        sa.select(
+            run_t.c.id.label("run_id"),
+            run_t.c.site_id.label("site_id"),
+            run_t.c.submitted_at.label("submitted_at"),
+            enterprise.label("enterprise"),
+            answer_value(k.STAGE, "value_text").label("stage"),
+        )
+        .where(
+            *submitted(k.CLEANER_PRODUCTION, scope.programme_start, scope.end),
+            *department_condition(scope),
+        )
+        .cte("model_runs")
+    )
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(runs.c.site_id, runs.c.enterprise),
+            order_by=(runs.c.submitted_at.desc(), runs.c.run_id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = sa.select(runs.c.site_id, runs.c.stage, rank).subquery("ranked_models")
+    site_ok = (
+        sa.select(sa.literal(1))
+        .where(site_t.c.id == ranked.c.site_id, *site_conditions(scope, [k.CLUSTER_KIND]))
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = sa.select(
+        count_if(ranked.c.stage == "applied"), count_if(ranked.c.stage == "building")
+    ).where(ranked.c.rank == 1, site_ok.is_not(None))
+    applied, building = (await session.exec(statement)).one()
+    return as_int(applied), as_int(building)
+
+
+async def never_checked(session: AsyncSession, scope: Scope) -> tuple[SiteRef, ...]:
+    """Operating sites with no submitted run of any checklist up to the year's end."""
+    checked = (
+        sa.select(sa.literal(1))
+        .where(
+            run_t.c.site_id == site_t.c.id,
+            run_t.c.status == "submitted",
+            run_t.c.submitted_at < scope.end,
+            *department_condition(scope),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = (
+        sa.select(site_t.c.code, site_t.c.name, site_t.c.kind, site_t.c.commune)
+        .where(*site_conditions(scope), checked.is_(None))
+        .order_by(site_t.c.kind, site_t.c.code)
+    )
+    return tuple(SiteRef(*row) for row in (await session.exec(statement)).all())
