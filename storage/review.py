@@ -1,0 +1,421 @@
+"""Review of submitted checks: every query on review steps, corrections and the history
+of answers. The rules (who may do what, which step may follow which) are in
+handlers/review.py; this module stores what they allowed.
+
+A check's state is its latest ReviewEvent (no row: "received"). "approved" and
+"rejected" are final, so "counts in the indicators" is one EXISTS per check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import runs
+from storage.models import (
+    Answer,
+    AnswerChange,
+    ChecklistRun,
+    Person,
+    ReviewCorrection,
+    ReviewDraft,
+    ReviewEvent,
+    ReviewNudge,
+    Site,
+    utcnow,
+)
+
+# Which checks the indicators count: "all" (every submitted check but the rejected
+# ones) or "approved" (only approved ones). Drafts never count.
+COUNT_RULES = ("all", "approved")
+# States that wait for a reviewer.
+UNREVIEWED = ("received", "corrected")
+
+
+@dataclass(frozen=True)
+class ReviewScope:
+    """Whose submissions a reviewer sees: a department's inspectors (a head) or
+    everyone's (an admin); never the reviewer's own."""
+
+    reviewer_id: int
+    department: str | None = None
+    inspectors_only: bool = False
+
+
+# --- the state of a check --------------------------------------------------------------
+
+
+def state_of(run_id_column: Any):
+    """SQL: a check's state now, for any query on checklist_run."""
+    latest = (
+        select(ReviewEvent.state)
+        .where(ReviewEvent.run_id == run_id_column)
+        .order_by(col(ReviewEvent.seq).desc())
+        .limit(1)
+        .correlate_except(ReviewEvent)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, "received")
+
+
+def counted(run_id_column: Any, rule: str = "all"):
+    """SQL: whether a submitted check counts in the indicators under ``rule``."""
+    if rule not in COUNT_RULES:
+        raise ValueError(f"unknown review rule {rule!r}")
+    state = "approved" if rule == "approved" else "rejected"
+    found = exists().where(ReviewEvent.run_id == run_id_column, ReviewEvent.state == state)
+    return found if rule == "approved" else ~found
+
+
+async def current(session: AsyncSession, run_id: int) -> tuple[str, int]:
+    """(state, seq) of a check now; ("received", 0) before any decision."""
+    statement = (
+        select(ReviewEvent.state, ReviewEvent.seq)
+        .where(ReviewEvent.run_id == run_id)
+        .order_by(col(ReviewEvent.seq).desc())
+        .limit(1)
+    )
+    row = (await session.exec(statement)).first()
+    return (row[0], row[1]) if row else ("received", 0)
+
+
+async def states_of(session: AsyncSession, run_ids: list[int]) -> dict[int, str]:
+    """The state now of each check (the export's column)."""
+    states = {run_id: "received" for run_id in run_ids}
+    if not run_ids:
+        return states
+    statement = (
+        select(ReviewEvent.run_id, ReviewEvent.state)
+        .where(col(ReviewEvent.run_id).in_(run_ids))
+        .order_by(col(ReviewEvent.run_id), col(ReviewEvent.seq))
+    )
+    for run_id, state in (await session.exec(statement)).all():
+        states[run_id] = state  # in seq order: the last one stays
+    return states
+
+
+async def events_of(session: AsyncSession, run_id: int) -> list[ReviewEvent]:
+    statement = select(ReviewEvent).where(ReviewEvent.run_id == run_id).order_by(ReviewEvent.seq)
+    return list((await session.exec(statement)).all())
+
+
+async def record(
+    session: AsyncSession,
+    run_id: int,
+    expected_seq: int,
+    state: str,
+    actor_id: int,
+    *,
+    channel: str = "",
+    comment: str = "",
+    question_ids: list[str] | None = None,
+) -> ReviewEvent | None:
+    """The step after ``expected_seq``; None when another step came first: seen here,
+    or at the unique key (run, seq) when two transactions act at once (PostgreSQL makes
+    the second wait for the first to commit, then refuses it)."""
+    if (await current(session, run_id))[1] != expected_seq:
+        return None
+    event = ReviewEvent(
+        run_id=run_id,
+        seq=expected_seq + 1,
+        state=state,
+        actor_id=actor_id,
+        channel=channel,
+        comment=comment[:1000],
+        question_ids=list(question_ids or []),
+        at=utcnow(),
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        try:
+            async with session.begin_nested():  # the turn goes on when this fails
+                session.add(event)
+                await session.flush()
+        except IntegrityError:
+            return None
+        return event
+    # SQLite: one writer at a time (the engine's queue), so the check above decides.
+    session.add(event)
+    await session.flush()
+    return event
+
+
+# --- the queue and the lists -----------------------------------------------------------
+
+
+def _in_scope(scope: ReviewScope) -> list[Any]:
+    conditions = [ChecklistRun.status == "submitted", ChecklistRun.person_id != scope.reviewer_id]
+    if scope.department is not None:
+        conditions.append(Person.department_code == scope.department)
+    if scope.inspectors_only:
+        conditions.append(Person.role == "inspector")
+    return conditions
+
+
+async def next_unreviewed(
+    session: AsyncSession, scope: ReviewScope, after: ChecklistRun | None = None
+) -> ChecklistRun | None:
+    """The oldest check waiting for this reviewer; after ``after`` when one is skipped."""
+    statement = (
+        select(ChecklistRun)
+        .join(Person, Person.id == ChecklistRun.person_id)
+        .where(*_in_scope(scope), state_of(ChecklistRun.id).in_(UNREVIEWED))
+        .order_by(col(ChecklistRun.submitted_at), col(ChecklistRun.id))
+        .limit(1)
+    )
+    if after is not None and after.submitted_at is not None:
+        statement = statement.where(
+            or_(
+                col(ChecklistRun.submitted_at) > after.submitted_at,
+                and_(ChecklistRun.submitted_at == after.submitted_at, ChecklistRun.id > after.id),
+            )
+        )
+    return (await session.exec(statement)).first()
+
+
+async def count_unreviewed(session: AsyncSession, scope: ReviewScope) -> int:
+    statement = (
+        select(func.count())
+        .select_from(ChecklistRun)
+        .join(Person, Person.id == ChecklistRun.person_id)
+        .where(*_in_scope(scope), state_of(ChecklistRun.id).in_(UNREVIEWED))
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def pending_corrections(
+    session: AsyncSession, person_id: int | None = None
+) -> list[tuple[ChecklistRun, ReviewEvent]]:
+    """Checks sent back and not corrected yet, with the request; one person's, or all."""
+    later = ReviewEvent.__table__.alias("later")
+    statement = (
+        select(ChecklistRun, ReviewEvent)
+        .join(ReviewEvent, ReviewEvent.run_id == ChecklistRun.id)
+        .where(
+            ChecklistRun.status == "submitted",
+            ReviewEvent.state == "needs_correction",
+            ~exists().where(later.c.run_id == ChecklistRun.id, later.c.seq > ReviewEvent.seq),
+        )
+        .order_by(col(ReviewEvent.at))
+    )
+    if person_id is not None:
+        statement = statement.where(ChecklistRun.person_id == person_id)
+    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+
+
+async def card(session: AsyncSession, run_id: int) -> tuple[ChecklistRun, Person, Site | None]:
+    """A check with its inspector and site (the review card, the messages about it)."""
+    statement = (
+        select(ChecklistRun, Person, Site)
+        .join(Person, Person.id == ChecklistRun.person_id)
+        .join(Site, Site.id == ChecklistRun.site_id, isouter=True)
+        .where(ChecklistRun.id == run_id)
+    )
+    row = (await session.exec(statement)).first()
+    if row is None:
+        raise LookupError(run_id)
+    return row[0], row[1], row[2]
+
+
+# --- reviewers half-way through a decision ---------------------------------------------
+
+
+async def draft_of(session: AsyncSession, person_id: int) -> ReviewDraft | None:
+    return await session.get(ReviewDraft, person_id)
+
+
+async def put_draft(
+    session: AsyncSession,
+    person_id: int,
+    run_id: int,
+    seq: int,
+    action: str,
+    question_ids: list[str],
+    waiting_for: str,
+) -> ReviewDraft:
+    draft = await session.get(ReviewDraft, person_id) or ReviewDraft(
+        person_id=person_id, run_id=run_id, seq=seq, action=action
+    )
+    draft.run_id, draft.seq, draft.action = run_id, seq, action
+    draft.question_ids, draft.waiting_for = list(question_ids), waiting_for
+    draft.updated_at = utcnow()
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def clear_draft(session: AsyncSession, person_id: int) -> None:
+    draft = await session.get(ReviewDraft, person_id)
+    if draft is not None:
+        await session.delete(draft)
+        await session.flush()
+
+
+# --- corrections -----------------------------------------------------------------------
+
+
+async def correction_of(session: AsyncSession, draft_run_id: int) -> ReviewCorrection | None:
+    return await session.get(ReviewCorrection, draft_run_id)
+
+
+async def open_correction(session: AsyncSession, run_id: int) -> ChecklistRun | None:
+    """The draft already correcting this check, if one is open."""
+    statement = (
+        select(ChecklistRun)
+        .join(ReviewCorrection, ReviewCorrection.draft_run_id == ChecklistRun.id)
+        .where(ReviewCorrection.run_id == run_id, ChecklistRun.status == "draft")
+    )
+    return (await session.exec(statement)).first()
+
+
+async def start_correction(
+    session: AsyncSession, check: ChecklistRun, request_seq: int, first_question: str, channel: str
+) -> ChecklistRun:
+    """A draft holding the check's answers, at the first question to fix. It names the
+    check it supersedes, so the conversation treats it as an update of that check (no
+    site to pick again); on resubmit its answers go back into the check itself."""
+    draft = ChecklistRun(
+        person_id=check.person_id,
+        site_id=check.site_id,
+        checklist_id=check.checklist_id,
+        checklist_version=check.checklist_version,
+        phase="question",
+        current_question=first_question,
+        editing=True,
+        supersedes_id=check.id,
+        channel=channel,
+    )
+    session.add(draft)
+    await session.flush()
+    await runs.copy_answers(session, check.id, draft)
+    session.add(ReviewCorrection(draft_run_id=draft.id, run_id=check.id, request_seq=request_seq))
+    await session.flush()
+    return draft
+
+
+def answer_value(answer: Answer | None) -> dict | None:
+    """An answer as the history keeps it; None for no answer."""
+    if answer is None:
+        return None
+    return {
+        "text": answer.value_text,
+        "number": answer.value_number,
+        "date": answer.value_date.isoformat() if answer.value_date else None,
+        "json": answer.value_json,
+        "skipped": bool(answer.skipped),
+    }
+
+
+def as_answer(value: dict) -> Answer:
+    """A kept value as an (unsaved) answer, so a question type can display it."""
+    answer = Answer(run_id=0, question_id="")
+    _set_value(answer, value)
+    return answer
+
+
+def _set_value(answer: Answer, value: dict) -> None:
+    answer.value_text = value["text"]
+    answer.value_number = value["number"]
+    answer.value_date = date.fromisoformat(value["date"]) if value["date"] else None
+    answer.value_json = value["json"]
+    answer.skipped = value["skipped"]
+    answer.answered_at = utcnow()
+
+
+async def change_answers(
+    session: AsyncSession,
+    run_id: int,
+    new_answers: dict[str, Answer],
+    *,
+    changed_by_id: int,
+    reason: str,
+    review_event_id: int | None = None,
+) -> list[AnswerChange]:
+    """Writes ``new_answers`` (question id -> answer, e.g. a correction draft's) into a
+    submitted check; every answer that differs is kept in the history first."""
+    old_answers = await runs.answers_of(session, run_id)
+    changes = []
+    for question_id in sorted(set(old_answers) | set(new_answers)):
+        old = answer_value(old_answers.get(question_id))
+        new = answer_value(new_answers.get(question_id))
+        if old == new:
+            continue
+        changes.append(
+            AnswerChange(
+                run_id=run_id,
+                question_id=question_id,
+                old_value=old,
+                new_value=new,
+                changed_by_id=changed_by_id,
+                changed_at=utcnow(),
+                reason=reason[:1000],
+                review_event_id=review_event_id,
+            )
+        )
+        existing = old_answers.get(question_id)
+        if new is None:
+            await session.delete(existing)
+            continue
+        existing = existing or Answer(run_id=run_id, question_id=question_id)
+        _set_value(existing, new)
+        session.add(existing)
+    session.add_all(changes)
+    await session.flush()
+    return changes
+
+
+async def changes_of(session: AsyncSession, run_ids: list[int]) -> list[AnswerChange]:
+    """The answer history of some checks, oldest change first."""
+    if not run_ids:
+        return []
+    statement = (
+        select(AnswerChange)
+        .where(col(AnswerChange.run_id).in_(run_ids))
+        .order_by(col(AnswerChange.run_id), col(AnswerChange.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def people_named(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids)))
+    return {row[0]: row[1] for row in rows.all()}
+
+
+# --- nudges ----------------------------------------------------------------------------
+
+
+async def claim_nudge(session: AsyncSession, run_id: int, request_seq: int, day: date) -> bool:
+    """True once per (check, request, day): two clocks never nudge twice."""
+    statement = (
+        runs._insert(session)(ReviewNudge)
+        .values(run_id=run_id, request_seq=request_seq, sent_on=day, sent_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    return (await session.exec(statement)).rowcount == 1
+
+
+async def nudges_sent(session: AsyncSession, run_id: int, request_seq: int) -> int:
+    statement = select(func.count()).where(
+        ReviewNudge.run_id == run_id, ReviewNudge.request_seq == request_seq
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def untouched_drafts(
+    session: AsyncSession, before: datetime
+) -> list[tuple[ChecklistRun, bool]]:
+    """Drafts not touched since ``before`` with whether they were nudged already."""
+    nudged = exists().where(ReviewNudge.run_id == ChecklistRun.id, ReviewNudge.request_seq == 0)
+    statement = (
+        select(ChecklistRun, nudged)
+        .where(ChecklistRun.status == "draft", col(ChecklistRun.updated_at) < before)
+        .order_by(col(ChecklistRun.updated_at))
+    )
+    return [(row[0], bool(row[1])) for row in (await session.exec(statement)).all()]
