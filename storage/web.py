@@ -65,7 +65,7 @@ async def create_link(session: AsyncSession, person_id: int, now: datetime | Non
 
 
 async def link_state(session: AsyncSession, token: str, now: datetime | None = None) -> str:
-    """"valid", "used", "expired" or "unknown" (shown before the person confirms)."""
+    """ "valid", "used", "expired" or "unknown" (shown before the person confirms)."""
     link = await session.get(WebLoginLink, token_hash(token))
     if link is None:
         return "unknown"

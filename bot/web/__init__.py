@@ -1,0 +1,1 @@
+"""The office web console (see app.py)."""
