@@ -10,6 +10,7 @@ Statuses: "claimed" (taken, not sent yet; retaken when its claimer died),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, update
@@ -269,15 +270,40 @@ async def record_outcome(
     await session.commit()
 
 
-async def unreachable_heads(session: AsyncSession, year: int) -> list[tuple[Person, str]]:
-    """Heads recorded as unreachable this year (no channel account), for admins."""
+@dataclass(frozen=True)
+class HistoryRow:
+    """One delivery as the history shows it: whom it went to, about what, and how."""
+
+    delivery: ReminderDelivery
+    recipient: str
+    department_vi: str
+    department_en: str
+    title_vi: str
+    title_en: str
+
+
+async def delivery_history(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[HistoryRow]:
+    """Every delivery sent or last tried in [start, end), oldest first, with the
+    recipient's name and department and the deadline's title."""
+    moment = func.coalesce(ReminderDelivery.sent_at, ReminderDelivery.claimed_at)
     statement = (
-        select(Person, ReminderDelivery.department_code)
-        .join(ReminderDelivery, ReminderDelivery.recipient_id == Person.id)
-        .where(ReminderDelivery.status == "unreachable", ReminderDelivery.year == year)
-        .distinct()
+        select(
+            ReminderDelivery,
+            Person.name,
+            Department.name_vi,
+            Department.name_en,
+            Deadline.title_vi,
+            Deadline.title_en,
+        )
+        .join(Person, Person.id == ReminderDelivery.recipient_id)
+        .join(Department, Department.code == Person.department_code)
+        .join(Deadline, Deadline.id == ReminderDelivery.deadline_id)
+        .where(moment >= start, moment < end)
+        .order_by(moment, ReminderDelivery.id)
     )
-    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+    return [HistoryRow(*row) for row in (await session.exec(statement)).all()]
 
 
 async def department_progress(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from handlers.checklist import ChecklistRegistry
-from handlers.reminders import Reminders, ReminderSettings, slot_day
+from handlers.reminders import Reminders, ReminderSettings, due_date, slot_day
 from storage import people
 from storage import reminders as store
 from storage.models import Deadline, ReminderDelivery
@@ -120,6 +120,35 @@ async def test_a_sunday_deadline_is_reminded_on_the_friday_before_not_after(sqli
     assert "10/12/2028 — còn 2 ngày" in friday
     assert "quá hạn" not in " ".join(text for day, text in to_head if day <= date(2028, 12, 10))
     assert "Đã quá hạn 1 ngày" in dict(to_head)[date(2028, 12, 11)]
+
+
+# --- issue 9: one due date, 29 February included --------------------------------
+
+
+def test_a_yearly_29_february_falls_on_28_february_in_a_common_year():
+    leap_day = deadline("Báo cáo 29/02", yearly_month=2, yearly_day=29)
+    assert due_date(leap_day, 2027) == date(2027, 2, 28)
+    assert due_date(leap_day, 2028) == date(2028, 2, 29)
+    fixed = deadline("Hạn 15/01/2027", due_date=date(2027, 1, 15))
+    assert due_date(fixed, 2027) == date(2027, 1, 15) and due_date(fixed, 2026) is None
+
+
+async def test_a_yearly_29_february_deadline_never_breaks_a_tick(sqlite_db):
+    await add_head(sqlite_db)
+    await only_deadlines(
+        sqlite_db, deadline("Báo cáo 29/02", yearly_month=2, yearly_day=29, offsets=[3, 0])
+    )
+    sender = RecordingSender()
+    reminders = reminders_for(sqlite_db, overdue_limit_days=2)
+    await tick_days(reminders, sender, date(2027, 2, 20), date(2027, 3, 5))
+    # Due Sunday 28/02/2027: 3 days before on Thursday 25/02, "on the day" on Friday
+    # 26/02, then overdue on 1/03 and 2/03 (the limit).
+    assert [(when.date(), text.splitlines()[1]) for when, _, text in sender.sent] == [
+        (date(2027, 2, 25), "Hạn nộp: 28/02/2027 — còn 3 ngày."),
+        (date(2027, 2, 26), "Hạn nộp: 28/02/2027 — còn 2 ngày."),
+        (date(2027, 3, 1), "Đã quá hạn 1 ngày (hạn 28/02/2027)."),
+        (date(2027, 3, 2), "Đã quá hạn 2 ngày (hạn 28/02/2027)."),
+    ]
 
 
 # --- rule 3: deadlines early in the year --------------------------------------------

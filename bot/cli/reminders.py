@@ -32,6 +32,9 @@ def add_reminders(subcommands: argparse._SubParsersAction) -> None:
         help="ISO 8601 moment (default: now); without an offset, local time",
     )
     once.set_defaults(handler=cmd_reminders_run_once)
+    history = actions.add_parser("history", help="what was sent, to whom, when and how")
+    history.add_argument("--year", type=int, default=None, help="default: this year")
+    history.set_defaults(handler=cmd_reminders_history)
 
 
 def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
@@ -40,10 +43,13 @@ def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
     day = args.date or datetime.now(config.timezone).date()
 
     async def work(database):
-        return await build_reminders(config, database).plan(day, only_new_slots=True)
+        reminders = build_reminders(config, database)
+        return await reminders.plan(day, only_new_slots=True), reminders.unheard
 
-    planned = run_with_database(config, work)
+    planned, unheard = run_with_database(config, work)
     print(f"Reminders for {day.strftime('%d/%m/%Y')}: {len(planned)}")
+    for note in unheard:  # an escalation nobody would read: someone must phone
+        print(f"warning: {note}")
     if not planned:
         return 0
     print_table(
@@ -57,6 +63,17 @@ def cmd_reminders_preview(args: argparse.Namespace, config: Config) -> int:
         print(f"\n— {item.person.name} ({item.key['department_code']}):")
         for reply in item.replies:
             print(reply.text)
+    return 0
+
+
+def cmd_reminders_history(args: argparse.Namespace, config: Config) -> int:
+    from handlers.reminders.history import HEADERS, history
+
+    year = args.year or datetime.now(config.timezone).year
+    rows = run_with_database(config, lambda database: history(database, year, config.timezone))
+    print(f"Reminders in {year}: {len(rows)}")
+    if rows:
+        print_table(HEADERS, rows)
     return 0
 
 
