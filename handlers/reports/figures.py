@@ -26,6 +26,8 @@ class ReportSettings:
     out_dir: Path = Path("media") / "reports"
     targets: Targets = field(default_factory=Targets)
     checklists: ChecklistRegistry | None = None
+    # Which checks the indicators count ([review] indicators): "all" or "approved".
+    review_rule: str = "all"
 
     def registry(self) -> ChecklistRegistry:
         """The engine passes its registry; a command-line run reads the shipped files
@@ -40,6 +42,7 @@ class ReportSettings:
             year=year,
             timezone=self.timezone,
             start_year=self.targets.start_year,
+            review_rule=self.review_rule,
             **{key: value or None for key, value in filters.items()},
         )
 
@@ -65,6 +68,7 @@ async def year_figures(
         year,
         timezone=settings.timezone,
         start_year=settings.targets.start_year,
+        review_rule=settings.review_rule,
         **filters,
     )
     as_of = as_of_date(year, today or settings.today())

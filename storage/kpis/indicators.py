@@ -49,6 +49,7 @@ async def compute_kpis(
     timezone: ZoneInfo = LOCAL_TZ,
     start_year: int = START_YEAR,
     concurrent: bool = True,
+    review_rule: str = "all",
 ) -> Kpis:
     """Every indicator for a year: six read-only queries for the figures and three on
     the small deadline, confirmation and department tables.
@@ -64,6 +65,7 @@ async def compute_kpis(
         old_district=old_district or None,
         timezone=timezone,
         start_year=start_year,
+        review_rule=review_rule,
     )
     queries = [q.denominators, q.scalars, q.retail, q.models, q.never_checked, report_statuses]
     if not scope.has_place:

@@ -23,6 +23,7 @@ from storage.kpis.scope import (
     as_int,
     count_if,
     department_condition,
+    review_condition,
     run_site_matches,
     run_t,
     site_conditions,
@@ -66,7 +67,11 @@ async def denominators(session: AsyncSession, scope: Scope) -> dict[str, int]:
 
 
 def _checks_in_year(scope: Scope) -> Any:
-    conditions = [*submitted(None, scope.start, scope.end), *department_condition(scope)]
+    conditions = [
+        *submitted(None, scope.start, scope.end),
+        *department_condition(scope),
+        *review_condition(scope),
+    ]
     if scope.has_place:
         # any site status: a check is a check
         conditions.append(run_site_matches(scope, operating_only=False))
@@ -89,6 +94,7 @@ async def scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             *submitted(k.CLUSTER_AWARENESS, scope.programme_start, scope.end),
             aware.c.value_text == "yes",
             *department_condition(scope),
+            *review_condition(scope),
         )
         .limit(1)
         .scalar_subquery()
@@ -116,6 +122,7 @@ async def activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         run_t.c.checklist_id.in_([k.ENERGY_EFFICIENCY, k.TRADE_PROMOTION]),
         *submitted(None, scope.start, scope.end),
         *department_condition(scope),
+        *review_condition(scope),
     )
     return dict((await session.exec(statement)).one()._mapping)
 
@@ -145,7 +152,11 @@ def latest_runs_query(
         found = [run.c.site_id == site_t.c.id, run.c.status == "submitted"]
         if ranged:
             found += [run.c.submitted_at >= since, run.c.submitted_at < until]
-        found += [run.c.checklist_id == checklist_id, *department_condition(scope, run)]
+        found += [
+            run.c.checklist_id == checklist_id,
+            *department_condition(scope, run),
+            *review_condition(scope, run),
+        ]
         if require is not None:
             answer = answer_t.alias()
             found.append(
@@ -226,6 +237,7 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
         .where(
             *submitted(k.CLEANER_PRODUCTION, scope.programme_start, scope.end),
             *department_condition(scope),
+            *review_condition(scope),
         )
         .cte("model_runs")
     )
@@ -260,6 +272,7 @@ async def never_checked(session: AsyncSession, scope: Scope) -> tuple[SiteRef, .
             run_t.c.status == "submitted",
             run_t.c.submitted_at < scope.end,
             *department_condition(scope),
+            *review_condition(scope),
         )
         .limit(1)
         .scalar_subquery()

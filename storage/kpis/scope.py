@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from storage.models import Answer, ChecklistRun, Person, ReportConfirmation, Site
+from storage.review import counted
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # The programme's first year: K1 and K2 count from 1 January of it (configurable
@@ -36,6 +37,8 @@ class Scope:
     timezone: ZoneInfo = LOCAL_TZ
     # K1 and K2 count from 1 January of this year (the programme's start).
     start_year: int = START_YEAR
+    # Which checks count ([review] indicators): "all" but rejected ones, or "approved".
+    review_rule: str = "all"
 
     @property
     def has_place(self) -> bool:
@@ -102,6 +105,12 @@ def department_condition(scope: Scope, run=run_t) -> list[Any]:
         return []
     members = sa.select(person_t.c.id).where(person_t.c.department_code == scope.department)
     return [run.c.person_id.in_(members)]
+
+
+def review_condition(scope: Scope, run=run_t) -> list[Any]:
+    """The submitted runs the indicators count under the review rule (storage.review):
+    every one but the rejected, or the approved only. Exports list every run."""
+    return [counted(run.c.id, scope.review_rule)]
 
 
 def submitted(checklist_id: str | None, since: datetime, until: datetime, run=run_t) -> list[Any]:

@@ -1,0 +1,96 @@
+"""The indicators follow the review: a rejected check counts nowhere, with
+[review] indicators = "approved" only approved checks count, and a correction's
+latest answers are what the indicators read. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from storage import people, review, runs, sites
+from storage.kpis import compute_kpis
+from storage.models import Answer, ChecklistRun, Site, utcnow
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+YEAR = datetime.now(TZ).year
+
+
+async def _seed(session):
+    rows, errors = sites.parse_sites_csv(sites.sample_sites_csv())
+    assert not errors
+    await sites.import_sites(session, rows)
+    inspector = await people.add_person(
+        session, name="Lê Thị Kiểm", role="inspector", department_code="QLTM"
+    )
+    head = await people.add_person(
+        session, name="Võ Trưởng Phòng", role="head", department_code="QLTM"
+    )
+    await session.flush()
+    site = (
+        await session.exec(
+            select(Site).where(Site.kind == "supermarket", Site.status == "operating")
+        )
+    ).first()
+    check = ChecklistRun(
+        person_id=inspector.id,
+        site_id=site.id,
+        checklist_id="supermarket",
+        checklist_version=1,
+        status="submitted",
+        phase="review",
+        submitted_at=utcnow(),
+    )
+    session.add(check)
+    await session.flush()
+    for question_id, value in [("packaging_replaced", "partial"), ("nonbio_bags", "yes")]:
+        session.add(Answer(run_id=check.id, question_id=question_id, value_text=value))
+    await session.commit()
+    return inspector, head, check
+
+
+async def _k3_k4(session, rule: str) -> tuple[int, int, int]:
+    kpis = await compute_kpis(session, YEAR, timezone=TZ, review_rule=rule, concurrent=False)
+    return kpis.k3.numerator, kpis.k4_nonbio_bags, kpis.checks
+
+
+async def test_a_correction_and_an_approval_move_the_indicators(db):
+    async with db.session() as session:
+        inspector, head, check = await _seed(session)
+        assert await _k3_k4(session, "all") == (0, 1, 1)
+        assert await _k3_k4(session, "approved") == (0, 0, 0)
+        asked = await review.record(
+            session, check.id, 0, "needs_correction", head.id, question_ids=["packaging_replaced"]
+        )
+        draft = await review.start_correction(
+            session, check, asked.seq, "packaging_replaced", "zalo"
+        )
+        fixed = await runs.answers_of(session, draft.id)
+        fixed["packaging_replaced"].value_text = "full"
+        corrected = await review.record(session, check.id, 1, "corrected", inspector.id)
+        await review.change_answers(
+            session,
+            check.id,
+            fixed,
+            changed_by_id=inspector.id,
+            reason="",
+            review_event_id=corrected.id,
+        )
+        await session.commit()
+        # The latest answers count at once under "all"; "approved" waits for the head.
+        assert await _k3_k4(session, "all") == (1, 1, 1)
+        assert await _k3_k4(session, "approved") == (0, 0, 0)
+        await review.record(session, check.id, 2, "approved", head.id)
+        await session.commit()
+        assert await _k3_k4(session, "approved") == (1, 1, 1)
+
+
+async def test_a_rejected_check_counts_nowhere(db):
+    async with db.session() as session:
+        _inspector, head, check = await _seed(session)
+        await review.record(session, check.id, 0, "rejected", head.id, comment="Sai cơ sở")
+        await session.commit()
+        assert await _k3_k4(session, "all") == (0, 0, 0)
+        kpis = await compute_kpis(session, YEAR, timezone=TZ, concurrent=False)
+        assert kpis.coverage.numerator == 0  # the site is not "checked" by a rejected check
