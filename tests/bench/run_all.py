@@ -5,7 +5,9 @@
 Runs tests.bench.bench_checklists (issue 3: inspectors vs an echo bot) and
 tests.bench.bench_reminders (issue 4: one tick to 1,000 heads) and
 tests.bench.bench_summary (issue 5: indicators over 10,000 sites) and
-tests.bench.bench_kill_storm (issue 17: SIGKILLs while inspectors file checks) with their defaults,
+tests.bench.bench_kill_storm (issue 17: SIGKILLs while inspectors file checks) and
+tests.bench.bench_turns (issue 11 goal 5: turns vs an echo bot process, SQLite and
+PostgreSQL, rate limiter off) with their defaults,
 which mirror production settings. Exits non-zero when either reports errors or losses
 (a missed speed goal is printed, not an error).
 """
@@ -16,7 +18,13 @@ import argparse
 import sys
 import time
 
-from tests.bench import bench_checklists, bench_kill_storm, bench_reminders, bench_summary
+from tests.bench import (
+    bench_checklists,
+    bench_kill_storm,
+    bench_reminders,
+    bench_summary,
+    bench_turns,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         ("reminders", bench_reminders),
         ("summary", bench_summary),
         ("kill storm", bench_kill_storm),
+        ("turns", bench_turns),
     )
     for name, module in benchmarks:
         print(f"=== {name} ===", flush=True)
