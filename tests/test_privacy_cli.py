@@ -8,12 +8,13 @@ import asyncio
 import os
 import subprocess
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from storage import people
 from storage.db import Database
-from storage.models import Answer, ChecklistRun, utcnow
+from storage.models import Answer, ChecklistRun, Site, utcnow
 from tests.bot_process import FIELDBOT, write_config
 
 
@@ -129,3 +130,86 @@ def test_the_purge_counts_first_then_removes_old_photos_and_locations(tmp_path):
     assert log.returncode == 0, log.stderr
     entry = log.stdout.splitlines()[2]
     assert "cli" in entry and "purge" in entry and "photos=1" in entry and "drafts=1" in entry
+
+
+async def _seed_a_check_at_a_site(url: str) -> None:
+    database = Database(url)
+    async with database.session() as session:
+        person = await people.add_person(
+            session,
+            name="Lê Thị Kiểm",
+            role="inspector",
+            department_code="QLTM",
+            accounts={"telegram": "700123456"},
+        )
+        site = Site(
+            code="ST-TEST",
+            name="Siêu thị Thử",
+            search_name="sieu thi thu",
+            kind="supermarket",
+            latitude=15.1234,
+            longitude=108.8765,
+        )
+        session.add(site)
+        await session.flush()
+        run = ChecklistRun(
+            person_id=person.id,
+            site_id=site.id,
+            checklist_id="supermarket",
+            checklist_version=1,
+            status="submitted",
+            submitted_at=utcnow(),
+        )
+        session.add(run)
+        await session.flush()
+        session.add(Answer(run_id=run.id, question_id="nonbio_bags", value_text="yes"))
+        session.add(
+            Answer(run_id=run.id, question_id="location", value_json={"lat": 15.5, "lon": 108.5})
+        )
+        # A question removed from the checklist since, whose answer was a place.
+        session.add(
+            Answer(run_id=run.id, question_id="old_place", value_json={"lat": 15.6, "lon": 108.6})
+        )
+        await session.commit()
+    await database.dispose()
+
+
+def _cells(path) -> str:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    return "\n".join(
+        str(value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
+
+
+def test_an_export_without_personal_data_has_no_names_ids_or_coordinates(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fieldbot.db'}"
+    config = write_config(tmp_path / "config.toml", url, tmp_path / "media")
+    assert fieldbot(config, "db", "upgrade").returncode == 0
+    asyncio.run(_seed_a_check_at_a_site(url))
+    year = str(utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).year)
+
+    full = fieldbot(config, "export", "--year", year, "--out", str(tmp_path / "full.xlsx"))
+    assert full.returncode == 0, full.stderr
+    cells = _cells(tmp_path / "full.xlsx")
+    for present in ("Lê Thị Kiểm", "15.50000, 108.50000", "15.1234", "108.8765", "Siêu thị Thử"):
+        assert present in cells  # the comparison below can fail
+
+    shared = tmp_path / "shared.xlsx"
+    cut = fieldbot(config, "export", "--year", year, "--no-personal", "--out", str(shared))
+    assert cut.returncode == 0, cut.stderr
+    cells = _cells(shared)
+    for absent in ("Lê Thị Kiểm", "700123456", "15.5", "108.5", "15.6", "15.1234", "108.8765"):
+        assert absent not in cells, absent
+    assert "Siêu thị Thử" in cells and "ST-TEST" in cells  # the check itself is there
+
+    log = fieldbot(config, "data", "access-log").stdout.splitlines()[2:]
+    assert [line.split()[-3:] for line in log] == [
+        ["year=" + year, "file=shared.xlsx", "personal=no"],
+        ["export", "year=" + year, "file=full.xlsx"],
+    ]

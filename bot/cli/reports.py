@@ -26,6 +26,12 @@ def add_reports(subcommands: argparse._SubParsersAction) -> None:
         parser.add_argument("--year", type=int, default=None)
         parser.add_argument("--out", required=True, help="file to write")
         parser.set_defaults(handler=handler)
+        if name == "export":
+            parser.add_argument(
+                "--no-personal",
+                action="store_true",
+                help="leave out names, ids and coordinates (for sharing outside the Department)",
+            )
 
 
 def _year(args: argparse.Namespace, config: Config) -> int:
@@ -68,10 +74,26 @@ def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> i
     writer = getattr(reports, writer_name)
 
     async def work(database):
+        from bot.cli.privacy import operator_name
+        from storage.privacy import record_access
+
         async with database.session() as session:
-            return await writer(
-                session, _year(args, config), Path(args.out), settings=_report_settings(config)
+            personal = not getattr(args, "no_personal", False)
+            extra = {} if writer_name != "export_xlsx" else {"personal": personal}
+            path = await writer(
+                session,
+                _year(args, config),
+                Path(args.out),
+                settings=_report_settings(config),
+                **extra,
             )
+            # The access log (Law 91/2025/QH15): who took which year's data out.
+            action = writer_name.split("_")[0]
+            detail = f"year={_year(args, config)} file={path.name}"
+            detail += "" if personal else " personal=no"
+            await record_access(session, operator_name(), action, detail)
+            await session.commit()
+            return path
 
     print(f"written {run_with_database(config, work)}")
     return 0

@@ -53,6 +53,9 @@ class ExportData:
     indicators: list[Indicator]
     registry: ChecklistRegistry
     batches: Callable[[str], Iterator[list[CheckRow]]]
+    # False (`export --no-personal`): no inspector's name, no location answers and no
+    # site coordinates, for a workbook that leaves the Department (Law 91/2025/QH15).
+    personal: bool = True
 
     @property
     def checks(self) -> int:
@@ -85,13 +88,14 @@ async def export_xlsx(
     settings: ReportSettings | None = None,
     language: str = "vi",
     today: date | None = None,
+    personal: bool = True,
     **filters: str | None,
 ) -> Path:
     """The workbook for a year (``filters``: department, commune, old_district),
     written in a worker thread while the event loop reads the checks."""
     settings = settings or ReportSettings()
     path, _checks = await write_export(
-        session, year, Path(path), settings, language, today, **filters
+        session, year, Path(path), settings, language, today, personal=personal, **filters
     )
     return path
 
@@ -103,6 +107,7 @@ async def write_export(
     settings: ReportSettings,
     language: str,
     today: date | None,
+    personal: bool = True,
     **filters: str | None,
 ) -> tuple[Path, int]:
     """The workbook and the number of checks in it."""
@@ -117,6 +122,7 @@ async def write_export(
         figures.indicators,
         settings.registry(),
         _batches_from_loop(asyncio.get_running_loop(), session, scope),
+        personal,
     )
     return await asyncio.to_thread(write_xlsx, data, path), data.checks
 
@@ -163,11 +169,15 @@ def _checklist_sheet(new_sheet, data: ExportData, checklist_id: str, checklist) 
     with_site = (checklist is not None and checklist.needs_site) or outline.with_site
     fixed = [*_FIXED, *(_SITE if with_site else ()), "rep_col_version"]
     columns = checklist_columns(checklist, outline.questions)
+    if not data.personal:
+        fixed.remove("rep_col_inspector")
+        columns = [(qid, q) for qid, q in columns if q is None or q.type != "location"]
     headers = [t(lang, key) for key in fixed] + [
         question.wording(lang) if question is not None else question_id
         for question_id, question in columns
     ]
-    widths = [9, 17, 22, 10] + ([14, 32, 18, 22] if with_site else []) + [9]
+    widths = [9, 17, *([22] if data.personal else []), 10]
+    widths += ([14, 32, 18, 22] if with_site else []) + [9]
     sheet_key = f"rep_sheet_{checklist_id}"
     title = t(lang, sheet_key) if sheet_key in keys(lang) else checklist_id
     sheet = new_sheet(title, headers, widths + [24] * len(columns))
@@ -197,8 +207,19 @@ def _check_values(data: ExportData, check: CheckRow, kinds, columns) -> list[Any
     lang = data.language
     submitted = local_time(check.submitted_at, data.timezone).replace(tzinfo=None)
     values: list[Any] = [check.run_id, submitted, check.inspector, check.department]
+    if not data.personal:
+        del values[2]
     if kinds is not None:
         values += [check.site_code, check.site_name, kinds[check.site_kind], check.site_commune]
     values.append(check.checklist_version)
-    values += [answer_value(question, check.answers.get(qid), lang) for qid, question in columns]
+    for question_id, question in columns:
+        answer = check.answers.get(question_id)
+        if not data.personal and _is_location(answer):
+            answer = None  # a question removed since, whose answer was a place
+        values.append(answer_value(question, answer, lang))
     return values
+
+
+def _is_location(answer: Any) -> bool:
+    place = getattr(answer, "value_json", None)
+    return isinstance(place, dict) and {"lat", "lon"} <= set(place)

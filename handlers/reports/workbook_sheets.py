@@ -33,6 +33,9 @@ def sites_sheet(data: ExportData, new_sheet) -> None:
     lang = data.language
     headers = [t(lang, key, year=data.year) for key in _SITE_HEADERS]
     widths = [16, 40, 20, 24, 22, 14, 16, 11, 11, 12, 17, 40]
+    # Without personal data: no coordinates at all (columns 8 and 9 go).
+    keep = [i for i in range(len(headers)) if data.personal or i not in (7, 8)]
+    headers, widths = [headers[i] for i in keep], [widths[i] for i in keep]
     sheet = new_sheet(t(lang, "rep_sheet_sites"), headers, widths)
     for site, checks, last in data.sites:
         values = [
@@ -49,7 +52,7 @@ def sites_sheet(data: ExportData, new_sheet) -> None:
             local_time(last, data.timezone).replace(tzinfo=None) if last else None,
             site.note,
         ]
-        sheet.append(values, {11: MOMENT})
+        sheet.append([values[i] for i in keep], {keep.index(10) + 1: MOMENT})
     sheet.filter_rows()
 
 
