@@ -151,6 +151,20 @@ async def test_a_yearly_29_february_deadline_never_breaks_a_tick(sqlite_db):
     ]
 
 
+async def test_the_report_statuses_use_the_same_due_date(sqlite_db):
+    from storage.kpis import report_statuses
+    from storage.kpis.scope import Scope
+
+    await only_deadlines(
+        sqlite_db, deadline("Báo cáo 29/02", yearly_month=2, yearly_day=29, departments=["QLTM"])
+    )
+    async with sqlite_db.session() as session:
+        common = await report_statuses(session, Scope(year=2027))
+        leap = await report_statuses(session, Scope(year=2028))
+    assert [(s.department_code, s.due) for s in common] == [("QLTM", date(2027, 2, 28))]
+    assert [(s.department_code, s.due) for s in leap] == [("QLTM", date(2028, 2, 29))]
+
+
 # --- rule 3: deadlines early in the year --------------------------------------------
 
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# The one copy of the due-date rule (a yearly 29/02 is 28/02 in a common year).
+from handlers.reminders.calendar import due_date
 from storage.kpis.results import ReportStatus
 from storage.kpis.scope import Scope, confirmation_t, person_t
 from storage.models import DEPARTMENTS, Deadline, Department
-
-
-def _due_in(deadline: Deadline, year: int) -> date | None:
-    if deadline.due_date is not None:
-        return deadline.due_date if deadline.due_date.year == year else None
-    if deadline.yearly_month and deadline.yearly_day:
-        try:
-            return date(year, deadline.yearly_month, deadline.yearly_day)
-        except ValueError:  # 29 February in a common year
-            return date(year, deadline.yearly_month, 28)
-    return None
 
 
 async def _confirmations(session: AsyncSession, year: int) -> dict[tuple, tuple]:
@@ -60,7 +51,7 @@ async def report_statuses(session: AsyncSession, scope: Scope) -> tuple[ReportSt
     all_departments = await _departments(session)
     statuses = []
     for deadline in sorted(deadlines, key=lambda d: d.id):
-        due = _due_in(deadline, scope.year)
+        due = due_date(deadline, scope.year)
         has_confirmation = any(key[0] == deadline.id for key in confirmed)
         if due is None or (not deadline.active and not has_confirmation):
             continue
