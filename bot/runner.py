@@ -9,9 +9,7 @@ import signal
 
 from bot.app import build_engine
 from bot.config import Config
-from bot.notify import Notifier
 from bot.runtime import Runtime
-from bot.scheduler import ReminderClock, build_reminders
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,6 +49,10 @@ async def run_bot(config: Config, database: Database) -> None:
         stopping.cancel()
         starting.result()  # a rejected token is raised here
         if config.get("reminders", "enabled"):
+            # Imported once the channels poll: the clock (APScheduler) can wait a moment.
+            from bot.notify import Notifier
+            from bot.scheduler import ReminderClock, build_reminders
+
             notifier = Notifier(database, channels)
             clock = ReminderClock(config, build_reminders(config, database), notifier)
             await clock.start()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# `revision = "0002"` and `down_revision = "0001"` (or None) in a migration file.
+_REVISION_LINE = re.compile(
+    r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:[\"']([\w-]+)[\"']|None)", re.MULTILINE
+)
 
 
 def normalise_url(url: str) -> str:
@@ -70,6 +77,8 @@ class Database:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
@@ -88,9 +97,46 @@ async def _run_alembic(engine: AsyncEngine, action, *args) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     await _run_alembic(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     await _run_alembic(engine, command.downgrade, revision)
 
+
+def migration_revisions() -> list[str]:
+    """This fieldbot's migrations, head first, read from the files themselves: importing
+    Alembic (and its template engine) costs seconds, and every command checks the
+    schema before it starts. Several heads (a branch) are left to Alembic."""
+    parent: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if found.get("revision"):
+            parent[found["revision"]] = found.get("down_revision") or None
+    heads = set(parent) - set(parent.values())
+    if len(heads) != 1:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory(str(MIGRATIONS))
+        return [revision.revision for revision in script.walk_revisions()]
+    walk, current = [], heads.pop()
+    while current is not None and current not in walk:
+        walk.append(current)
+        current = parent.get(current)
+    return walk
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (what Alembic stamps), None before any."""
+
+    def read(connection) -> str | None:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)

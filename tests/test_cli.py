@@ -350,3 +350,120 @@ def test_a_rejected_token_is_recognised_among_causes_and_groups():
     assert rejected_token(ZaloError(403, "Forbidden")) == ZALO_REJECTED
     assert rejected_token(ZaloError(429, "Too many requests")) is None
     assert rejected_token(wrapped(ValueError("no"))) is None
+
+
+# --- start-up (issue 11) and the package's shape (issue 9) -----------------------
+
+HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "matplotlib", "openpyxl", "docx", "telegram")
+
+# Runs `fieldbot ARGS --help` in a fresh interpreter and prints the heavy modules loaded.
+_HELP_PROBE = """
+import sys
+from bot.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[0].split(",")))
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _command_paths(parser, prefix=()):
+    """Every command and sub-command of the parser, as argument lists."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield [*prefix, name]
+                yield from _command_paths(sub, (*prefix, name))
+
+
+def test_help_of_every_command_imports_no_heavy_library(tmp_path):
+    import subprocess
+    import sys
+
+    paths = [[]] + list(_command_paths(build_parser()))
+    assert ["db", "upgrade"] in paths and ["run"] in paths and ["webhook", "info"] in paths
+    for argv in paths:
+        finished = subprocess.run(
+            [sys.executable, "-c", _HELP_PROBE.replace("sys.argv[0]", repr(",".join(HEAVY)))]
+            + [*argv, "--help"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert "usage: fieldbot" in finished.stdout, (argv, finished.stderr)
+        assert "HEAVY:\n" in finished.stderr, (argv, finished.stderr.splitlines()[-1:])
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path):
+    """The check above can fail: a command that imports SQLModel is seen."""
+    import subprocess
+    import sys
+
+    probe = _HELP_PROBE.replace("sys.argv[0]", repr(",".join(HEAVY))).replace(
+        "import sys\n", "import sys\nimport sqlmodel\n", 1
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "HEAVY:sqlalchemy,sqlmodel" in finished.stderr
+
+
+def test_revisions_read_from_the_files_match_alembic():
+    from alembic.script import ScriptDirectory
+
+    from storage.db import MIGRATIONS, migration_revisions
+
+    walked = [r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()]
+    assert migration_revisions() == walked
+
+
+def test_the_cli_choices_agree_with_the_tables():
+    from storage import models, vocabulary
+
+    assert vocabulary.ROLES == models.ROLES
+    assert vocabulary.SITE_KINDS == models.SITE_KINDS
+    assert vocabulary.CHANNELS == models.CHANNELS
+
+
+def test_the_command_modules_do_not_import_the_package():
+    """No cycle: bot.cli imports the group modules, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    import bot.cli
+
+    for path in Path(bot.cli.__file__).parent.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "bot.cli":
+                raise AssertionError(f"{path.name} imports bot.cli (a cycle)")
+            if isinstance(node, ast.Import) and any(a.name == "bot.cli" for a in node.names):
+                raise AssertionError(f"{path.name} imports bot.cli (a cycle)")
+
+
+def test_the_webhook_secret_from_the_environment_never_reaches_an_error(cli_environment, capsys):
+    from bot.cli import _fail
+
+    secret = "only-the-office-knows-this-1234"
+    cli_environment.setenv("FIELDBOT_WEBHOOK_SECRET", secret)
+    _fail(f"something went wrong near {secret}", 2)
+    err = capsys.readouterr().err
+    assert secret not in err and "<token>" in err
+
+
+def test_the_webhook_secret_is_hidden_in_the_log(cli_environment, capsys):
+    from bot.config import load_config
+    from bot.logs import setup_logging
+
+    secret = "only-the-office-knows-this-5678"
+    cli_environment.setenv("FIELDBOT_WEBHOOK_SECRET", secret)
+    setup_logging(load_config().secrets())
+    logging.getLogger("fieldbot.test").warning("a request carried %s", secret)
+    err = capsys.readouterr().err
+    assert "a request carried <token>" in err and secret not in err

@@ -112,29 +112,51 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     redact = RedactSecrets(config.secrets()).redact
 
-    # Imported only now that a command runs: `fieldbot --help` needs none of them.
-    from alembic.util import CommandError as AlembicError
-    from asyncpg import PostgresError
-    from sqlalchemy.exc import DBAPIError
-
-    from storage.people import PeopleError
-
     try:
         return handler(args, config)
-    except (CommandError, ConfigError, PeopleError) as error:
-        return _fail(redact(str(error)), getattr(error, "exit_code", 2))
-    except (DBAPIError, PostgresError, OSError) as error:
-        detail = getattr(error, "orig", None) or error
-        first_line = (str(detail).strip().splitlines() or [type(detail).__name__])[0]
-        return _fail(redact(f"database: {first_line}"), 1)
-    except AlembicError as error:
-        # E.g. a database stamped with a revision this version of fieldbot does not know.
-        return _fail(redact(f"migrations: {error}"), 1)
+    except CommandError as error:
+        return _fail(redact(str(error)), error.exit_code)
+    except ConfigError as error:
+        return _fail(redact(str(error)), 2)
     except KeyboardInterrupt:
         return 130
     except Exception as error:
-        # A token the platform refused: one line naming the key, never the token.
-        rejected = rejected_token(error)
-        if rejected is None:
-            raise
-        return _fail(rejected, 2)
+        return _fail_for(error, redact)
+
+
+def _loaded(module: str, name: str) -> type | None:
+    """An exception class of a library the command imported, else None: a library
+    never imported raised nothing, and importing it here would cost `fieldbot` its
+    quick start (SQLAlchemy and Alembic take seconds)."""
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name, None) if loaded is not None else None
+
+
+def _fail_for(error: Exception, redact: Callable[[str], str]) -> int:
+    """The one line for a failure of the database, the migrations, a person's data or
+    a refused token; anything else is a bug and goes up with its traceback."""
+    people_error = _loaded("storage.people", "PeopleError")
+    if people_error is not None and isinstance(error, people_error):
+        return _fail(redact(str(error)), getattr(error, "exit_code", 2))
+    database_errors = tuple(
+        found
+        for found in (
+            _loaded("sqlalchemy.exc", "DBAPIError"),
+            _loaded("asyncpg", "PostgresError"),
+            OSError,
+        )
+        if found is not None
+    )
+    if isinstance(error, database_errors):
+        detail = getattr(error, "orig", None) or error
+        first_line = (str(detail).strip().splitlines() or [type(detail).__name__])[0]
+        return _fail(redact(f"database: {first_line}"), 1)
+    alembic_error = _loaded("alembic.util", "CommandError")
+    if alembic_error is not None and isinstance(error, alembic_error):
+        # E.g. a database stamped with a revision this version of fieldbot does not know.
+        return _fail(redact(f"migrations: {error}"), 1)
+    # A token the platform refused: one line naming the key, never the token.
+    rejected = rejected_token(error)
+    if rejected is None:
+        raise error
+    return _fail(rejected, 2)

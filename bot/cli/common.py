@@ -70,22 +70,15 @@ def run_with_database(config: Config, work: Callable[[Database], Awaitable[T]]) 
 
 def known_revisions(database: Database) -> list[str]:
     """This fieldbot's migrations, head first."""
-    from alembic.script import ScriptDirectory
+    from storage.db import migration_revisions
 
-    from storage.db import alembic_config
-
-    script = ScriptDirectory.from_config(alembic_config(database.url))
-    return [revision.revision for revision in script.walk_revisions()]
+    return migration_revisions()
 
 
 async def current_and_head(database: Database) -> tuple[str | None, str | None]:
-    from alembic.runtime.migration import MigrationContext
+    from storage.db import current_revision
 
-    async with database.engine.connect() as connection:
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
-    return current, known_revisions(database)[0]
+    return await current_revision(database.engine), known_revisions(database)[0]
 
 
 async def require_current_schema(database: Database) -> None:
