@@ -33,7 +33,7 @@
     if (!element || !window.L) return;
     var points = JSON.parse(element.dataset.points || "[]");
     var labels = JSON.parse(element.dataset.labels || "{}");
-    var map = L.map(element, { preferCanvas: true });
+    var map = L.map(element, { preferCanvas: true, maxZoom: 19 });
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, { maxZoom: 19 }).addTo(map);
     } else {
