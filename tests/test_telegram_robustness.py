@@ -248,6 +248,8 @@ async def test_an_invite_registers_one_new_inspector_only(bot, tg, sqlite_db):
     await newcomer.send(
         f"/start {code}", "Đăng ký thành công: Đỗ Thị Mới, cán bộ kiểm tra, đơn vị QLTM"
     )
+    await newcomer.expect("Anh/chị có đồng ý")  # the privacy notice comes first
+    await newcomer.tap("Đồng ý", "đã ghi nhận sự đồng ý")
     menu = await newcomer.expect("Chọn phiếu kiểm tra")
     assert any(b["text"].startswith("Kiểm tra siêu thị") for b in menu.buttons)
     async with sqlite_db.session() as session:

@@ -221,6 +221,9 @@ async def test_an_invite_code_sent_as_a_message_registers_a_zalo_user(
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media"):
         await newcomer.send("xin chào", "chưa được đăng ký")
         await newcomer.send(invite.code.lower(), "Đăng ký thành công: Nguyễn Văn Mới")
+        notice = await newcomer.expect("Anh/chị có đồng ý")  # the privacy notice first
+        assert "1. Đồng ý" in notice.text and "bấm" not in notice.text
+        await newcomer.send("1", "đã ghi nhận sự đồng ý")
         await newcomer.expect("Chọn phiếu kiểm tra")
         await newcomer.choose("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     async with sqlite_db.session() as session:
