@@ -419,3 +419,33 @@ async def untouched_drafts(
         .order_by(col(ChecklistRun.updated_at))
     )
     return [(row[0], bool(row[1])) for row in (await session.exec(statement)).all()]
+
+
+# --- the export --------------------------------------------------------------------------
+
+
+async def reviewed_in(session: AsyncSession, since: datetime, until: datetime) -> dict[int, str]:
+    """The state of every check submitted in [since, until) that has a review step
+    (the others are "received"): a small dict even for a large year."""
+    statement = (
+        select(ReviewEvent.run_id, ReviewEvent.state)
+        .join(ChecklistRun, ChecklistRun.id == ReviewEvent.run_id)
+        .where(col(ChecklistRun.submitted_at) >= since, col(ChecklistRun.submitted_at) < until)
+        .order_by(col(ReviewEvent.run_id), col(ReviewEvent.seq))
+    )
+    return {run_id: state for run_id, state in (await session.exec(statement)).all()}
+
+
+async def changes_in(
+    session: AsyncSession, since: datetime, until: datetime
+) -> list[tuple[AnswerChange, ChecklistRun, str]]:
+    """Every answer change to checks submitted in [since, until), with the check and
+    the name of who changed it, oldest first."""
+    statement = (
+        select(AnswerChange, ChecklistRun, Person.name)
+        .join(ChecklistRun, ChecklistRun.id == AnswerChange.run_id)
+        .join(Person, Person.id == AnswerChange.changed_by_id)
+        .where(col(ChecklistRun.submitted_at) >= since, col(ChecklistRun.submitted_at) < until)
+        .order_by(col(AnswerChange.id))
+    )
+    return [(row[0], row[1], row[2]) for row in (await session.exec(statement)).all()]

@@ -182,6 +182,7 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
         "Xúc tiến thương mại",
         "Cơ sở",
         "Chỉ tiêu",
+        "Lịch sử sửa",
     ]
 
     shops = book["Siêu thị, TTTM"]

@@ -94,3 +94,48 @@ async def test_a_rejected_check_counts_nowhere(db):
         assert await _k3_k4(session, "all") == (0, 0, 0)
         kpis = await compute_kpis(session, YEAR, timezone=TZ, concurrent=False)
         assert kpis.coverage.numerator == 0  # the site is not "checked" by a rejected check
+
+
+async def test_the_export_carries_the_review_state_the_history_and_the_rule(db, tmp_path):
+    import openpyxl
+
+    from handlers.reports import ReportSettings, export_xlsx
+
+    async with db.session() as session:
+        inspector, head, check = await _seed(session)
+        asked = await review.record(session, check.id, 0, "needs_correction", head.id)
+        draft = await review.start_correction(
+            session, check, asked.seq, "packaging_replaced", "zalo"
+        )
+        fixed = await runs.answers_of(session, draft.id)
+        fixed["packaging_replaced"].value_text = "full"
+        await review.record(session, check.id, 1, "corrected", inspector.id)
+        await review.change_answers(
+            session, check.id, fixed, changed_by_id=inspector.id, reason="Bao bì đã thay"
+        )
+        await review.record(session, check.id, 2, "approved", head.id)
+        await session.commit()
+        settings = ReportSettings(timezone=TZ, out_dir=tmp_path, review_rule="approved")
+        path = await export_xlsx(session, YEAR, tmp_path / "x.xlsx", settings=settings)
+        personal_free = await export_xlsx(
+            session, YEAR, tmp_path / "y.xlsx", settings=settings, personal=False
+        )
+    book = openpyxl.load_workbook(path)
+    shops = list(book["Siêu thị, TTTM"].iter_rows(values_only=True))
+    assert shops[0][-1] == "Tình trạng duyệt" and shops[1][-1] == "Đã duyệt"
+    history = list(book["Lịch sử sửa"].iter_rows(values_only=True))
+    assert history[0] == (
+        "Mã phiếu", "Loại phiếu", "Câu hỏi", "Giá trị cũ", "Giá trị mới",
+        "Người sửa", "Lúc sửa", "Lý do",
+    )  # fmt: skip
+    assert history[1][0] == check.id and history[1][3:6] == (
+        "Một phần",
+        "Đã thay hoàn toàn",
+        "Lê Thị Kiểm",
+    )
+    assert history[1][7] == "Bao bì đã thay"
+    indicators = list(book["Chỉ tiêu"].iter_rows(values_only=True))
+    assert indicators[-1][1] == "Chỉ tiêu chỉ tính các phiếu đã được duyệt."
+    # Without personal data: no name of who changed it.
+    history = list(openpyxl.load_workbook(personal_free)["Lịch sử sửa"].iter_rows(values_only=True))
+    assert "Người sửa" not in history[0] and "Lê Thị Kiểm" not in history[1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,13 @@ from handlers.reports.answers import answer_value
 from handlers.reports.cells import MOMENT, SheetWriter, sheet_title
 from handlers.reports.figures import ReportSettings, year_figures
 from handlers.reports.formatting import local_time
+from handlers.reports.review_sheet import (
+    ReviewData,
+    history_sheet,
+    review_data,
+    rule_line,
+    state_label,
+)
 from handlers.reports.workbook_sheets import indicators_sheet, sites_sheet
 from handlers.targets import Indicator
 from storage.kpis import (
@@ -56,6 +63,8 @@ class ExportData:
     # False (`export --no-personal`): no inspector's name, no location answers and no
     # site coordinates, for a workbook that leaves the Department (Law 91/2025/QH15).
     personal: bool = True
+    # Review states, the answer history and the indicators' rule (review_sheet.py).
+    review: ReviewData = field(default_factory=ReviewData)
 
     @property
     def checks(self) -> int:
@@ -123,6 +132,7 @@ async def write_export(
         settings.registry(),
         _batches_from_loop(asyncio.get_running_loop(), session, scope),
         personal,
+        await review_data(session, scope, settings.review_rule),
     )
     return await asyncio.to_thread(write_xlsx, data, path), data.checks
 
@@ -143,7 +153,8 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
     for checklist_id in order:
         _checklist_sheet(new_sheet, data, checklist_id, registry.get(checklist_id))
     sites_sheet(data, new_sheet)
-    indicators_sheet(data, new_sheet)
+    indicators_sheet(data, new_sheet).append(rule_line(data.review, data.language))
+    history_sheet(data, data.review, new_sheet)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
@@ -172,15 +183,19 @@ def _checklist_sheet(new_sheet, data: ExportData, checklist_id: str, checklist) 
     if not data.personal:
         fixed.remove("rep_col_inspector")
         columns = [(qid, q) for qid, q in columns if q is None or q.type != "location"]
-    headers = [t(lang, key) for key in fixed] + [
-        question.wording(lang) if question is not None else question_id
-        for question_id, question in columns
-    ]
+    headers = (
+        [t(lang, key) for key in fixed]
+        + [
+            question.wording(lang) if question is not None else question_id
+            for question_id, question in columns
+        ]
+        + [t(lang, "rv_col_review")]
+    )
     widths = [9, 17, *([22] if data.personal else []), 10]
     widths += ([14, 32, 18, 22] if with_site else []) + [9]
     sheet_key = f"rep_sheet_{checklist_id}"
     title = t(lang, sheet_key) if sheet_key in keys(lang) else checklist_id
-    sheet = new_sheet(title, headers, widths + [24] * len(columns))
+    sheet = new_sheet(title, headers, widths + [24] * len(columns) + [18])
     kinds = _KindLabels(lang) if with_site else None
     if outline.checks:
         for batch in data.batches(checklist_id):
@@ -217,6 +232,7 @@ def _check_values(data: ExportData, check: CheckRow, kinds, columns) -> list[Any
         if not data.personal and _is_location(answer):
             answer = None  # a question removed since, whose answer was a place
         values.append(answer_value(question, answer, lang))
+    values.append(state_label(data.review, check.run_id, lang))
     return values
 
 

@@ -70,7 +70,7 @@ def _target_cells(indicator, years: list[int], lang: str) -> list[Any]:
     return cells
 
 
-def indicators_sheet(data: ExportData, new_sheet) -> None:
+def indicators_sheet(data: ExportData, new_sheet):
     lang = data.language
     years = target_years(data.indicators)
     headers = [
@@ -109,3 +109,4 @@ def indicators_sheet(data: ExportData, new_sheet) -> None:
                 if isinstance(target, float | int):
                     formats[7 + offset] = "0%"
         sheet.append(values, formats)
+    return sheet
