@@ -71,7 +71,17 @@ async def run_bot(config: Config, database: Database) -> None:
                 telegram="telegram" in channels,
                 zalo="zalo" in channels,
             )
+            if config.get("web", "enabled"):
+                from bot.web.serve import mount_beside
+
+                mount_beside(server.app.router, config, database)
             await serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
+        elif config.get("web", "enabled"):
+            from bot.web.app import create_app
+            from bot.web.serve import serve_console
+
+            web = create_app(config, database)
+            await serve_console(web, config.get("web", "host"), config.get("web", "port"), stop)
         else:
             await stop.wait()
     finally:

@@ -35,6 +35,7 @@ from bot.cli.reminders import add_reminders
 from bot.cli.reports import add_reports
 from bot.cli.running import add_demo, add_run
 from bot.cli.setup import add_invite, add_sites, add_users
+from bot.cli.web import add_web
 from bot.cli.webhook import add_webhook
 from bot.config import ENVIRONMENT, SECRET_KEYS, ConfigError, load_config
 from bot.logs import RedactSecrets, setup_logging
@@ -67,6 +68,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "reports": add_reports,
     "webhook": add_webhook,
     "data": add_data,
+    "web": add_web,
 }
 
 
