@@ -64,6 +64,12 @@ async def create_link(session: AsyncSession, person_id: int, now: datetime | Non
     return token
 
 
+async def create_login_link(session: AsyncSession, person: Person, base_url: str) -> str:
+    """The address of a new one-time sign-in link for ``person`` (the caller commits)."""
+    token = await create_link(session, person.id)
+    return f"{base_url.rstrip('/')}/login/{token}"
+
+
 async def link_state(session: AsyncSession, token: str, now: datetime | None = None) -> str:
     """ "valid", "used", "expired" or "unknown" (shown before the person confirms)."""
     link = await session.get(WebLoginLink, token_hash(token))

@@ -51,9 +51,9 @@ def home_page(role: str) -> str:
 
 async def create_login_link(session: AsyncSession, person: Person, base_url: str = "") -> str:
     """The address of a new one-time sign-in link for ``person`` (valid 10 minutes,
-    single use); the caller commits. ``base_url`` is Config.web_base_url."""
-    token = await web_store.create_link(session, person.id)
-    return f"{base_url.rstrip('/')}/login/{token}"
+    single use); the caller commits. ``base_url`` is Config.web_base_url. (The chat's
+    /web calls storage.web.create_login_link itself: handlers do not import bot.)"""
+    return await web_store.create_login_link(session, person, base_url)
 
 
 def _signature(secret: str, session_id: str) -> str:
