@@ -7,60 +7,24 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.question_types import QUESTION_TYPES
+from handlers.questions import ChecklistError, Condition, Option, Question
 from storage.models import SITE_KINDS
+
+if TYPE_CHECKING:
+    from storage.models import Answer
+
+__all__ = ["Checklist", "ChecklistError", "ChecklistRegistry", "Condition", "Option", "Question"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # One clause of a `relevant` condition: qid == 'x', qid != 'x', qid contains 'x'.
 _CLAUSE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(==|!=|contains)\s*'([^']*)'\s*$")
-
-
-class ChecklistError(Exception):
-    """A checklist file that cannot be used; the message names file and question."""
-
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    label: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Condition:
-    question_id: str
-    operator: str
-    value: str
-
-    def holds(self, answer_value: Any) -> bool:
-        if self.operator == "contains":
-            return isinstance(answer_value, list) and self.value in answer_value
-        if self.operator == "==":
-            return answer_value == self.value
-        return answer_value is not None and answer_value != self.value
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    type: str
-    text: dict[str, str]
-    required: bool = True
-    relevant: tuple[Condition, ...] = ()
-    options: tuple[Option, ...] = ()
-    constraint: dict[str, Any] = field(default_factory=dict)
-    constraint_message: dict[str, str] = field(default_factory=dict)
-    quick: tuple[float, ...] = ()
-
-    def wording(self, language: str) -> str:
-        return self.text.get(language) or self.text["vi"]
-
-    def option(self, option_id: str) -> Option | None:
-        return next((o for o in self.options if o.id == option_id), None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +51,64 @@ class Checklist:
 
     def allowed_for(self, role: str, department: str) -> bool:
         return role == "admin" or department in self.departments
+
+    # --- relevance and order: pure, on the answers given so far ---------------------
+
+    def relevant_questions(self, answers: Mapping[str, Answer]) -> list[Question]:
+        """The questions that apply, in order. A clause holds only on the answer of an
+        earlier question that itself applies (as in XLSForm, where a question that does
+        not apply counts as empty): an edit that turns off a question turns off what
+        hangs on it too, though its stored answer is still there until the submit."""
+        shown: list[Question] = []
+        for question in self.questions:
+            if all(self._holds(c, answers, shown) for c in question.relevant):
+                shown.append(question)
+        return shown
+
+    def _holds(self, condition, answers: Mapping[str, Answer], shown: list[Question]) -> bool:
+        """An earlier question unanswered, skipped, not applying or gone from the file
+        makes the clause false."""
+        answer = answers.get(condition.question_id)
+        earlier = next((q for q in shown if q.id == condition.question_id), None)
+        if answer is None or answer.skipped or earlier is None:
+            return False
+        return condition.holds(QUESTION_TYPES[earlier.type].comparable(answer))
+
+    def is_relevant(self, question: Question, answers: Mapping[str, Answer]) -> bool:
+        return question in self.relevant_questions(answers)
+
+    def next_question(self, answers: Mapping[str, Answer], after: str | None) -> Question | None:
+        """The first relevant question after ``after`` (from the start for None)."""
+        start = self.index_of(after) + 1 if after else 0
+        relevant = self.relevant_questions(answers)
+        return next((q for q in relevant if self.index_of(q.id) >= start), None)
+
+    def first_unanswered(self, answers: Mapping[str, Answer]) -> Question | None:
+        """The first relevant question without an answer (a skip is an answer)."""
+        return next((q for q in self.relevant_questions(answers) if q.id not in answers), None)
+
+    def previous_question(
+        self, answers: Mapping[str, Answer], before: str | None
+    ) -> Question | None:
+        """The last relevant question before ``before``; for None (the review), the
+        last relevant question of all."""
+        relevant = self.relevant_questions(answers)
+        if before is None:
+            return relevant[-1] if relevant else None
+        here = self.index_of(before)
+        earlier = [q for q in relevant if self.index_of(q.id) < here]
+        return earlier[-1] if earlier else None
+
+    def position(self, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
+        """(n, total) for "Câu n/total": counted among the questions that apply."""
+        relevant = self.relevant_questions(answers)
+        number = relevant.index(question) + 1 if question in relevant else 1
+        return number, len(relevant)
+
+    def obsolete_answers(self, answers: Mapping[str, Answer]) -> list[str]:
+        """Answered questions that no longer apply (an edit changed a condition)."""
+        relevant = {q.id for q in self.relevant_questions(answers)}
+        return [question_id for question_id in answers if question_id not in relevant]
 
 
 def _texts(raw: Any, where: str, what: str) -> dict[str, str]:
@@ -145,8 +167,6 @@ def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
         if not isinstance(choice, dict) or not _ID.match(str(choice.get("id", ""))):
             raise ChecklistError(f"{where}: every choice needs an id of lower-case letters")
         options.append(Option(choice["id"], _texts(choice, where, f"choice {choice['id']}")))
-    if kind in ("select_one", "select_multiple") and len(options) < 2:
-        raise ChecklistError(f"{where}: a {kind} question needs at least two choices")
     constraint_message = {}
     if "constraint_message" in raw:
         constraint_message = _texts(raw["constraint_message"], where, "constraint_message")
@@ -161,7 +181,10 @@ def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
         constraint_message=constraint_message,
         quick=tuple(raw.get("quick", ())),
     )
-    QUESTION_TYPES[kind].validate_definition(question, where)
+    try:
+        QUESTION_TYPES[kind].validate_definition(question)
+    except ChecklistError as error:
+        raise ChecklistError(f"{where}: {error}") from None
     return question
 
 

@@ -1,0 +1,108 @@
+"""Answering the open question: typed text, a photo, a location, a pressed option,
+a skip, a tick of a multiple choice. Every value is checked by its type before it
+is written."""
+
+from __future__ import annotations
+
+from handlers.checklist import Checklist, Question
+from handlers.conversation.base import TurnBase
+from handlers.messages import Reply
+from handlers.question_types import QUESTION_TYPES, InvalidAnswer, QuestionType, Value
+from storage import runs
+from storage.models import ChecklistRun
+from storage.textnorm import fold
+
+SKIP_WORDS = ("bo qua", "skip", "bq")
+
+
+def is_skip_word(text: str) -> bool:
+    return fold(text) in SKIP_WORDS
+
+
+class Answers(TurnBase):
+    async def _in_run(self, run: ChecklistRun, text: str) -> list[Reply]:
+        checklist = self._checklist(run)
+        if run.phase == "site":
+            return await self._find_sites(run, checklist, text)
+        if run.phase != "question":
+            return [Reply(self.t("use_buttons"))] + await self._prompt(run)
+        question = checklist.question(run.current_question or "")
+        if question is None:
+            return await self._advance(run, checklist, after=None)
+        kind = QUESTION_TYPES[question.type]
+        if not question.required and not self._shared_input(kind) and is_skip_word(text):
+            return await self._skip(run)  # typed "bỏ qua", for every type
+        try:
+            value = await self._read_input(run, question, kind, text)
+        except InvalidAnswer as invalid:
+            return [Reply(invalid.message)] + await self._question_prompt(run, checklist)
+        return await self._store(run, checklist, question, value)
+
+    def _shared_input(self, kind: QuestionType) -> bool:
+        """Whether the message carries the photo or location this type takes."""
+        return (kind.takes_photo and self.photo_path is not None) or (
+            kind.takes_location and self.inbound.location is not None
+        )
+
+    async def _read_input(self, run, question: Question, kind: QuestionType, text: str) -> Value:
+        """The value the message gives the question; InvalidAnswer says what is wanted."""
+        if kind.takes_photo and self.photo_path is not None:
+            return kind.from_photo(self.photo_path, self.context)
+        if kind.takes_location and self.inbound.location is not None:
+            return kind.from_location(*self.inbound.location, self.context)
+        if not text:
+            raise InvalidAnswer(self.t(kind.empty_input_key))
+        value = kind.parse(question, text, self.context)
+        if kind.toggles:
+            # Typed names add to what is ticked already, as pressing them would.
+            existing = (await self._answers(run)).get(question.id)
+            ticked = existing.value_json if existing and not existing.skipped else None
+            ticked = [c for c in ticked or [] if question.option(c) is not None]
+            value = Value(json=kind.ordered(question, ticked + value.json))
+        return value
+
+    async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
+        if not QUESTION_TYPES[question.type].valid(question, value):
+            return await self._stale(run)  # never stored, whatever a payload said
+        await self._save(
+            run,
+            question.id,
+            value_text=value.text,
+            value_number=value.number,
+            value_date=value.date,
+            value_json=value.json,
+        )
+        return await self._advance(run, checklist, after=question.id)
+
+    async def _skip(self, run: ChecklistRun) -> list[Reply]:
+        checklist = self._checklist(run)
+        question = checklist.question(run.current_question or "")
+        if question is None or question.required:
+            return [Reply(self.t("cannot_skip"))] + await self._prompt(run)
+        await self._save(run, question.id, skipped=True)
+        return await self._advance(run, checklist, after=question.id)
+
+    async def _toggle(
+        self, run, checklist: Checklist, question: Question, code: str
+    ) -> list[Reply]:
+        answers = await self._answers(run)
+        existing = answers.get(question.id)
+        chosen = list((existing.value_json or []) if existing else [])
+        if code == "_done":
+            if not chosen:
+                again = await self._question_prompt(run, checklist)
+                return [Reply(self.t("expect_select_multiple"))] + again
+            return await self._advance(run, checklist, after=question.id)
+        if question.option(code) is None:
+            return await self._stale(run)
+        chosen = [c for c in chosen if question.option(c) is not None]
+        chosen = [c for c in chosen if c != code] if code in chosen else chosen + [code]
+        if not chosen:  # the last tick undone: no answer rather than an empty one
+            if existing is not None:
+                await runs.delete_answers(self.session, run.id, [question.id])
+                self._forget_answers()
+            return await self._question_prompt(run, checklist)
+        # Kept in the options' order, so exports read the same whatever the tapping order.
+        ordered = QUESTION_TYPES[question.type].ordered(question, chosen)
+        await self._save(run, question.id, value_json=ordered)
+        return await self._question_prompt(run, checklist)

@@ -1,0 +1,217 @@
+"""Typed button payloads: what a pressed button (or a typed choice) asks for, as data.
+
+A payload travels as short text (Telegram allows 64 bytes of callback data, and
+offered screens and the outbox store it), e.g. ``a:12:bags:yes``. This module is
+the only place that writes or reads that text: ``encode()`` on each class,
+``decode()`` for any string. Anything ``encode`` could not have produced —
+forged, truncated, from another version, ids with leading zeros or too many
+digits — decodes to None, and the engine treats None as a stale button.
+
+Every payload that acts on a checklist run names the run (``run_id``): the engine
+refuses it unless it is the sender's open run, in the phase the button was for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+# Row ids, years: canonical digits only (int() would read "²" or "007"), and at most
+# nine of them (10**20 fits no column).
+_ID = re.compile(r"0|[1-9][0-9]{0,8}")
+_FIELD = {
+    "checklist_id": re.compile(r"[a-z0-9_]{1,40}"),
+    "question_id": re.compile(r"[a-z][a-z0-9_]{0,39}"),
+    # An option id, yes/no, "today", a quick number ("25", "12.5", "-3").
+    "code": re.compile(r"-?[a-z0-9][a-z0-9_.]{0,39}"),
+    "department": re.compile(r"[A-Z0-9_]{1,16}"),
+}
+
+
+@dataclass(frozen=True)
+class Payload:
+    """``tag:field:field[:suffix]``; a suffix tells apart payloads with the same fields."""
+
+    tag: ClassVar[str]
+    suffix: ClassVar[str | None] = None
+
+    def encode(self) -> str:
+        parts = [self.tag, *(str(getattr(self, f.name)) for f in fields(self))]
+        return ":".join(parts + ([self.suffix] if self.suffix else []))
+
+
+@dataclass(frozen=True)
+class OpenChecklist(Payload):
+    tag = "cl"
+    checklist_id: str
+
+
+@dataclass(frozen=True)
+class ConfirmReport(Payload):
+    """A reminder's "report submitted" (answered whatever checklist is open)."""
+
+    tag = "rc"
+    deadline_id: int
+    year: int
+    department: str
+
+
+@dataclass(frozen=True)
+class ResumeRun(Payload):
+    tag, suffix = "r", "c"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class DiscardRun(Payload):
+    tag, suffix = "r", "d"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class ConfirmCancel(Payload):
+    tag, suffix = "k", "y"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class KeepRun(Payload):
+    tag, suffix = "k", "n"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Back(Payload):
+    tag = "b"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class PickSite(Payload):
+    tag = "s"
+    run_id: int
+    site_id: int
+
+
+@dataclass(frozen=True)
+class UpdateCheck(Payload):
+    """The site was checked recently: update that check."""
+
+    tag, suffix = "u", "u"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class NewCheck(Payload):
+    """The site was checked recently: file a new check all the same."""
+
+    tag, suffix = "u", "n"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Edit(Payload):
+    tag = "e"
+    run_id: int
+    question_id: str
+
+
+@dataclass(frozen=True)
+class Submit(Payload):
+    tag = "x"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Skip(Payload):
+    tag, suffix = "a", "_skip"
+    run_id: int
+    question_id: str
+
+
+@dataclass(frozen=True)
+class Pick(Payload):
+    """One answer to the question (a yes/no, an option, a quick number, "today")."""
+
+    tag = "a"
+    run_id: int
+    question_id: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Done(Payload):
+    """A multiple choice is ticked as wanted."""
+
+    tag, suffix = "m", "_done"
+    run_id: int
+    question_id: str
+
+
+@dataclass(frozen=True)
+class Toggle(Payload):
+    """Ticks or unticks one option of a multiple choice."""
+
+    tag = "m"
+    run_id: int
+    question_id: str
+    code: str
+
+
+# Suffixed kinds first: "a:1:q:_skip" is a Skip, never a Pick of "_skip" (which the
+# code pattern refuses anyway).
+KINDS: tuple[type[Payload], ...] = (
+    OpenChecklist,
+    ConfirmReport,
+    ResumeRun,
+    DiscardRun,
+    ConfirmCancel,
+    KeepRun,
+    Back,
+    PickSite,
+    UpdateCheck,
+    NewCheck,
+    Edit,
+    Submit,
+    Skip,
+    Pick,
+    Done,
+    Toggle,
+)
+
+
+def _read(kind: type[Payload], parts: list[str]) -> Payload | None:
+    if kind.suffix is not None:
+        if not parts or parts[-1] != kind.suffix:
+            return None
+        parts = parts[:-1]
+    names = [f for f in fields(kind)]
+    if len(parts) != len(names):
+        return None
+    values = {}
+    for field, text in zip(names, parts, strict=True):
+        pattern = _ID if field.type == "int" else _FIELD[field.name]
+        if not pattern.fullmatch(text):
+            return None
+        values[field.name] = int(text) if field.type == "int" else text
+    return kind(**values)
+
+
+def decode(data: str | None) -> Payload | None:
+    """The payload ``data`` encodes, or None for anything ``encode`` never writes."""
+    if not data or len(data) > 64:
+        return None
+    tag, *parts = data.split(":")
+    for kind in KINDS:
+        if kind.tag == tag:
+            payload = _read(kind, parts)
+            if payload is not None:
+                return payload
+    return None
+
+
+def answers_the_question(payload: Payload | None) -> bool:
+    """An option of the question itself, as opposed to moving about (Xong, Bỏ qua,
+    « Quay lại) or any other screen's choice."""
+    return isinstance(payload, Pick | Toggle)

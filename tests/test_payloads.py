@@ -1,0 +1,99 @@
+"""Button payloads: what the engine writes it reads back the same; anything else —
+forged, truncated, stretched — reads as None (a stale button), never as an order."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import payloads as p
+from handlers.checklist import ChecklistRegistry
+from handlers.question_types import QUESTION_TYPES
+
+EXAMPLES = [
+    (p.OpenChecklist("supermarket"), "cl:supermarket"),
+    (p.ConfirmReport(5, 2026, "QLTM"), "rc:5:2026:QLTM"),
+    (p.ResumeRun(12), "r:12:c"),
+    (p.DiscardRun(12), "r:12:d"),
+    (p.ConfirmCancel(12), "k:12:y"),
+    (p.KeepRun(12), "k:12:n"),
+    (p.Back(12), "b:12"),
+    (p.PickSite(12, 340), "s:12:340"),
+    (p.UpdateCheck(12), "u:12:u"),
+    (p.NewCheck(12), "u:12:n"),
+    (p.Edit(12, "bag_types"), "e:12:bag_types"),
+    (p.Submit(12), "x:12"),
+    (p.Skip(12, "note"), "a:12:note:_skip"),
+    (p.Pick(12, "share", "12.5"), "a:12:share:12.5"),
+    (p.Done(12, "bag_types"), "m:12:bag_types:_done"),
+    (p.Toggle(12, "bag_types", "paper"), "m:12:bag_types:paper"),
+]
+
+
+def test_every_kind_has_an_example():
+    assert {type(payload) for payload, _ in EXAMPLES} == set(p.KINDS)
+
+
+@pytest.mark.parametrize(("payload", "data"), EXAMPLES)
+def test_the_wire_format_is_kept_and_reads_back(payload, data):
+    # The format is stored (offered screens, the outbox) and sits on buttons already
+    # sent: it must not change.
+    assert payload.encode() == data
+    assert p.decode(data) == payload
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "x",
+        "a",
+        "r",
+        "m::",
+        "zz:1",
+        "x:01",  # a leading zero: never written
+        "x:1234567890",  # ten digits: fits no column on PostgreSQL
+        "x:²",
+        "x:-1",
+        "x:1:2",
+        "b:",
+        "a:1:q",
+        "a:1:q:yes:more",
+        "a:1:Q:yes",
+        "a:1:q:_other",
+        "m:1:q:",
+        "rc:5:2026:qltm",
+        "rc:5:2026",
+        "s:1:abc",
+        "cl:" + "a" * 41,
+        "a:1:q:" + "9" * 70,
+        "r:1:x",
+        "k:1:c",
+        "u:1:y",
+        "e:1:1abc",
+        "x:1\n",
+    ],
+)
+def test_forged_or_malformed_data_reads_as_none(data):
+    assert p.decode(data) is None
+
+
+def test_only_options_of_the_question_answer_it():
+    assert p.answers_the_question(p.decode("a:3:q:yes"))
+    assert p.answers_the_question(p.decode("m:3:q:paper"))
+    for data in ("a:3:q:_skip", "m:3:q:_done", "b:3", "x:3", "junk"):
+        assert not p.answers_the_question(p.decode(data))
+
+
+def test_every_button_of_the_shipped_checklists_reads_back():
+    """A code the payload grammar refused would turn a real button stale."""
+    for checklist in ChecklistRegistry.load().by_id.values():
+        assert p.decode(p.OpenChecklist(checklist.id).encode()) is not None
+        for question in checklist.questions:
+            kind = QUESTION_TYPES[question.type]
+            make = p.Toggle if kind.toggles else p.Pick
+            for language in ("vi", "en"):
+                for code, _label in kind.options(question, language):
+                    payload = make(999_999_999, question.id, code)
+                    assert p.decode(payload.encode()) == payload, (checklist.id, question.id)
+                    assert len(payload.encode().encode()) <= 64  # Telegram's limit
