@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def write_config(path: Path, database_url: str, media_dir: Path, **sections: dic
             lines.append(f"{key} = {shown!r}" if isinstance(value, str) else f"{key} = {shown}")
     path.write_text("\n".join(lines).replace("'", '"') + "\n", encoding="utf-8")
     return path
+
+
+def run_fieldbot(config: Path, *args: str) -> subprocess.CompletedProcess:
+    """One `fieldbot --config FILE ARGS...` to its end, without the caller's FIELDBOT_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDBOT_")}
+    return subprocess.run(
+        [str(FIELDBOT), "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 class BotProcess:

@@ -12,8 +12,8 @@ from datetime import date
 
 from bot.notify import Notifier
 from storage import people
+from tests.bot_process import run_fieldbot
 from tests.fake_zalo import ZaloPhone
-from tests.test_reminder_history import fieldbot
 from tests.test_reminder_telegram import at, reminders_for
 from tests.test_zalo import running_zalo_bot
 
@@ -94,7 +94,9 @@ async def test_preview_and_the_log_say_when_nobody_in_ktatmt_can_be_reached(
     await add_person(sqlite_db, "Võ Trưởng Phòng", "QLTM", {"telegram": "1004"})
     await add_person(sqlite_db, "Trần Quản Trị", "KTATMT", {}, role="admin")  # no account
     config = write_config(tmp_path / "config.toml", sqlite_target.url, tmp_path / "media")
-    done = await asyncio.to_thread(fieldbot, config, "reminders", "preview", "--date", "2026-12-11")
+    done = await asyncio.to_thread(
+        run_fieldbot, config, "reminders", "preview", "--date", "2026-12-11"
+    )
     assert done.returncode == 0, done.stderr
     warning = "nobody in KTATMT can be reached for the escalation"
     assert f"warning: deadline 1 (10/12/2026): {warning}" in done.stdout.splitlines()

@@ -5,31 +5,17 @@ division), on which channel, and what failed."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 from datetime import UTC, date, datetime, time
 
 from bot.notify import Notifier
 from storage import people
 from storage import reminders as store
 from storage.models import Deadline
-from tests.bot_process import FIELDBOT, write_config
+from tests.bot_process import run_fieldbot, write_config
 from tests.test_reminder_calendar import only_deadlines
 from tests.test_reminder_telegram import TZ, reminders_for
 
 HEADERS = ["when", "to", "department", "deadline", "what", "channel", "status", "problem"]
-
-
-def fieldbot(config, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDBOT_")}
-    return subprocess.run(
-        [str(FIELDBOT), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 def table(out: str) -> list[list[str]]:
@@ -80,7 +66,7 @@ async def test_history_shows_what_went_to_whom_when_how_and_what_failed(
         await asyncio.sleep(0)
 
     config = write_config(tmp_path / "config.toml", sqlite_target.url, tmp_path / "media")
-    done = await asyncio.to_thread(fieldbot, config, "reminders", "history", "--year", "2026")
+    done = await asyncio.to_thread(run_fieldbot, config, "reminders", "history", "--year", "2026")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "Reminders in 2026: 6"
     header = next(line for line in done.stdout.splitlines() if line.startswith("when"))
@@ -124,5 +110,7 @@ async def test_history_shows_what_went_to_whom_when_how_and_what_failed(
     assert len([m for m in tg.messages_to(1004) if m.method == "sendMessage"]) == 2
     assert len([m for m in tg.messages_to(1003) if m.method == "sendMessage"]) == 2
 
-    other_year = await asyncio.to_thread(fieldbot, config, "reminders", "history", "--year", "2025")
+    other_year = await asyncio.to_thread(
+        run_fieldbot, config, "reminders", "history", "--year", "2025"
+    )
     assert other_year.returncode == 0 and other_year.stdout.strip() == "Reminders in 2025: 0"

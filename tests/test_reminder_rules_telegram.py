@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
-
 from bot.notify import Notifier
 from handlers.checklist import ChecklistRegistry
 from handlers.reminders import Reminders, ReminderSettings
-from storage import reminders as store
 from tests.bot_process import FIELDBOT, BotProcess, write_config
 from tests.telegram_harness import ADMIN, HEAD
-from tests.test_reminder_calendar import deadline, only_deadlines, statuses
+from tests.test_reminder_calendar import (
+    deadline,
+    failing_record_outcome,
+    only_deadlines,
+    statuses,
+)
 from tests.test_reminder_telegram import TZ, at
 
 
@@ -109,15 +111,7 @@ async def test_rule_8_overdue_stops_at_the_limit_with_one_last_escalation(bot, t
 
 
 async def test_rule_0_a_failed_bookkeeping_write_never_resends(bot, tg, sqlite_db, monkeypatch):
-    real, left = store.record_outcome, [5]  # more than one tick's tries
-
-    async def flaky(session, delivery_id, status, **kwargs):
-        if left[0] > 0:
-            left[0] -= 1
-            raise OperationalError("UPDATE reminder_delivery", {}, Exception("database is locked"))
-        await real(session, delivery_id, status, **kwargs)
-
-    monkeypatch.setattr(store, "record_outcome", flaky)
+    left = failing_record_outcome(monkeypatch, 5)  # more than one tick's tries
     await only_deadlines(sqlite_db, deadline("Báo cáo quý", due_date=date(2026, 12, 10)))
     watch = Watch(tg, sqlite_db, bot)
     for hour in range(8, 18):
