@@ -189,3 +189,16 @@ async def test_a_csrf_token_of_another_session_is_refused(console):
             "/people/invite", data={"role": "head", "department": "QLTM", "csrf": other}
         )
         assert answer.status_code == 403
+
+
+async def test_the_period_filter_takes_dd_mm_yyyy_in_local_time(console):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    async with console.signed_in("admin") as client:
+        page = (await client.get("/checks", params={"from": "01/01/2000", "to": "31/12/2000"})).text
+        assert "0 phiếu" in page and 'value="01/01/2000"' in page
+        shown = today.strftime("%d/%m/%Y")
+        page = (await client.get("/checks", params={"from": "01/01/2000", "to": shown})).text
+        assert "3 phiếu" in page

@@ -18,11 +18,15 @@ def routes() -> list[tuple]:
         ("/sites", "sites", sites.sites_page, get),
         ("/sites", "sites", sites.add_site, post),
         ("/sites/import", "sites", sites.import_csv, post),
+        # A page answering a POST keeps its address: reloading it or switching the
+        # language is a GET there, which shows the list again.
+        ("/sites/import", "sites", sites.sites_page, get),
         ("/sites/{code}/edit", "sites", sites.edit_site_page, get),
         ("/sites/{code}/edit", "sites", sites.edit_site, post),
         ("/sites/{code}/close", "sites", sites.close_site, post),
         ("/people", "people", people.people_page, get),
         ("/people/invite", "people", people.create_invite, post),
+        ("/people/invite", "people", people.people_page, get),
         ("/people/{person_id:int}/role", "people", people.change_role, post),
         ("/people/{person_id:int}/active", "people", people.set_active, post),
         ("/people/sessions/{id_hash}/revoke", "people", people.revoke, post),
