@@ -48,3 +48,12 @@ def test_a_tick_time_after_the_working_day_is_a_one_line_error(tick):
     with pytest.raises(ConfigError) as raised:
         reminder_settings(config)
     assert "tick_time" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_configured_overdue_limit_and_the_calendar_default_agree():
+    """bot/config.py keeps its defaults free of the handlers (the CLI parser must not
+    import SQLModel), so the 31 days are written twice: they must stay the same."""
+    from handlers.reminders import OVERDUE_LIMIT_DAYS, ReminderSettings
+
+    configured = reminder_settings(Config(defaults())).overdue_limit_days
+    assert configured == OVERDUE_LIMIT_DAYS == ReminderSettings(timezone=TZ).overdue_limit_days
