@@ -17,6 +17,7 @@ def engine_settings(config: Config) -> EngineSettings:
         invite_valid_days=config.get("bot", "invite_valid_days"),
         duplicate_period=config.get("bot", "duplicate_check_period"),
         targets=Targets.from_config(config.values["targets"]),
+        web_base_url=config.web_base_url if config.get("web", "enabled") else "",
     )
 
 

@@ -45,6 +45,8 @@ class EngineSettings:
     # For invite deep links: t.me/<bot_username>?start=<code>
     bot_username: str | None = None
     targets: Targets = field(default_factory=Targets)
+    # The web console's address for /web sign-in links; empty = the console is off.
+    web_base_url: str = ""
 
 
 class Engine:

@@ -8,6 +8,7 @@ from handlers.catalog import LANGUAGES
 from handlers.conversation.base import TurnBase
 from handlers.messages import Choice, Reply
 from storage import people, runs
+from storage import web as web_links
 
 # The admin's reports: read outside the turn's transaction and the SQLite writer
 # queue (engine.prepare), so no inspector's turn waits for an export.
@@ -32,6 +33,7 @@ class Commands(TurnBase):
             "/back": self._cmd_back,
             "/skip": self._cmd_skip,
             "/invite": self._cmd_invite,
+            "/web": self._cmd_web,
             "/menu": self._cmd_start,
             **{name: self._cmd_report(name) for name in REPORT_COMMANDS},
         }
@@ -39,6 +41,14 @@ class Commands(TurnBase):
         if handler is None:
             return [Reply(self.t("unknown_command"))] + await self._current_prompt()
         return await handler(argument)
+
+    async def _cmd_web(self, argument: str) -> list[Reply]:
+        """/web: a one-time sign-in link to the office web console (10 minutes, once)."""
+        base_url = self.engine.settings.web_base_url
+        if not base_url:
+            return [Reply(self.t("web_chat_disabled"))]
+        link = await web_links.create_login_link(self.session, self.person, base_url)
+        return [Reply(self.t("web_chat_link", link=link))]
 
     async def _cmd_start(self, argument: str) -> list[Reply]:
         if argument and people.looks_like_invite_code(argument):

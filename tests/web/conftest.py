@@ -4,6 +4,7 @@ client (httpx over ASGI) that signs in the way a person does, from a one-time li
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +172,35 @@ async def console(sqlite_db, sqlite_target, tmp_path):
         web={"enabled": True, "base_url": "http://console.test"},
     )
     yield Console(create_app(config, sqlite_db), sqlite_db, config, media, runs)
+
+
+@asynccontextmanager
+async def chat_bot(tg, console: Console):
+    """The real bot polling the fake Telegram server, on the console's database and
+    with the console's address, so /web answers with a link to it."""
+    from bot.app import build_engine
+    from bot.channels.telegram import TelegramChannel
+    from bot.runtime import running
+    from storage.db import Database
+    from tests.telegram_harness import bot_config
+
+    config = bot_config(tg, str(console.database.url), console.media).with_values(
+        web=console.config.values["web"]
+    )
+    engine = build_engine(config, Database(str(console.database.url)))
+    channel = TelegramChannel(config, engine)
+    try:
+        async with running(engine, {"telegram": channel}, poll_timeout=1) as runtime:
+            channel.runtime = runtime
+            yield channel
+    finally:
+        await engine.db.dispose()
+
+
+async def link_from_chat(tg, user_id: int, language: str = "vi") -> str:
+    """Sends /web from that Telegram user and returns the link the bot answers with."""
+    from tests.telegram_harness import Phone
+
+    phone = Phone(tg, user_id, language=language)
+    answer = await phone.send("/web", expect="/login/")
+    return next(word for word in answer.text.split() if "/login/" in word)
