@@ -97,10 +97,18 @@ async def sign_in(console, page, who: str) -> None:
 
 
 async def test_a_leader_signs_in_from_the_link_and_sees_the_dashboard_and_map(
-    browser_console, screenshots
+    browser_console, screenshots, tg
 ):
+    """The link comes from /web sent to the bot through the fake Telegram server."""
+    from tests.telegram_harness import ADMIN
+    from tests.web.conftest import chat_bot, link_from_chat
+
     console, page = browser_console
-    await sign_in(console, page, "admin")
+    async with chat_bot(tg, console):
+        link = await link_from_chat(tg, ADMIN)
+    await page.goto(link)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.wait_for_url("**/overview")
     rows = page.locator("#indicators tbody tr")
     assert await rows.count() == 8  # K1–K7 and coverage, as /summary
     assert "K3" in await page.locator("#indicators").inner_text()
