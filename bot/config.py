@@ -83,6 +83,12 @@ def _tile_url(value: str) -> str:
     return value
 
 
+def _port_or_zero(value: int) -> int:
+    if not 0 <= value <= 65535:
+        raise ValueError("a port number from 1 to 65535, or 0 for none")
+    return value
+
+
 def _positive(value: int) -> int:
     if value <= 0:
         raise ValueError("a whole number greater than 0")
@@ -175,6 +181,14 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "secret": (str, "", None),
         "host": (str, "127.0.0.1", None),
         "port": (int, 8080, _positive),
+        # Bytes; a larger request is answered 413 before it is read (an update is a few kB).
+        "max_body": (int, 1_000_000, _positive),
+    },
+    # GET /healthz for the office's monitoring (on the webhook server when [webhook] url
+    # is set; while polling, on [webhook] host at this port; 0 = none while polling).
+    "health": {
+        "port": (int, 0, _port_or_zero),
+        "stale_after": (int, 300, _positive),
     },
     # The office web console (bot/web): sign-in by a one-time link sent with /web.
     "web": {

@@ -9,6 +9,7 @@ import signal
 
 from bot.app import build_engine
 from bot.config import Config
+from bot.liveness import Liveness
 from bot.runtime import Runtime
 from storage.db import Database
 
@@ -37,6 +38,8 @@ async def run_bot(config: Config, database: Database) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runtime = Runtime(engine, channels)
+    liveness = Liveness(polling=not webhook_url)
+    liveness.watch(runtime.intake, channels)
     clock = None
     try:
         starting = asyncio.create_task(runtime.start(polling=not webhook_url))
@@ -61,31 +64,60 @@ async def run_bot(config: Config, database: Database) -> None:
             ", ".join(channels),
             f"webhook {webhook_url}" if webhook_url else "long polling",
         )
-        if webhook_url:
-            from bot.webhook import WebhookServer, serve
-
-            server = WebhookServer(
-                database,
-                config.get("webhook", "secret"),
-                runtime.intake,
-                telegram="telegram" in channels,
-                zalo="zalo" in channels,
-            )
-            if config.get("web", "enabled"):
-                from bot.web.serve import mount_beside
-
-                mount_beside(server.app.router, config, database)
-            await serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
-        elif config.get("web", "enabled"):
-            from bot.web.app import create_app
-            from bot.web.serve import serve_console
-
-            web = create_app(config, database)
-            await serve_console(web, config.get("web", "host"), config.get("web", "port"), stop)
-        else:
-            await stop.wait()
+        await _serve(config, database, runtime, liveness, stop)
     finally:
         log.info("stopping")
         if clock is not None:
             clock.stop()
         await runtime.stop()
+
+
+async def _serve(
+    config: Config, database: Database, runtime: Runtime, liveness: Liveness, stop: asyncio.Event
+) -> None:
+    """The HTTP side until stop: the webhooks (with /healthz and, if enabled, the web
+    console); while polling, the console and /healthz on their own ports if asked."""
+    from bot.webhook import WebhookServer, serve
+
+    def health_server(secret: str = "", **accepting: bool) -> WebhookServer:
+        return WebhookServer(
+            database,
+            secret,
+            runtime.intake,
+            max_body=config.get("webhook", "max_body"),
+            liveness=liveness,
+            stale_after=config.get("health", "stale_after"),
+            **accepting,
+        )
+
+    channels = runtime.channels
+    servers = []
+    if config.get("webhook", "url"):
+        server = health_server(
+            config.get("webhook", "secret"),
+            telegram="telegram" in channels,
+            zalo="zalo" in channels,
+        )
+        if config.get("web", "enabled"):
+            from bot.web.serve import mount_beside
+
+            mount_beside(server.app.router, config, database)
+        servers.append(
+            serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
+        )
+    else:
+        if config.get("web", "enabled"):
+            from bot.web.app import create_app
+            from bot.web.serve import serve_console
+
+            web = create_app(config, database)
+            servers.append(
+                serve_console(web, config.get("web", "host"), config.get("web", "port"), stop)
+            )
+        if config.get("health", "port"):
+            host = config.get("webhook", "host")
+            servers.append(serve(health_server(), host, config.get("health", "port"), stop))
+    if servers:
+        await asyncio.gather(*servers)
+    else:
+        await stop.wait()

@@ -11,22 +11,32 @@ import asyncio
 import hmac
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from bot.liveness import Liveness
 from storage.db import Database
+from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
-# A real update is a few kilobytes; anything far larger is not one.
+# A real update is a few kilobytes; anything far larger is not one ([webhook] max_body).
 MAX_BODY = 1_000_000
+# /healthz answers 503 when a channel has not heard from its messenger, or a reply has
+# waited to leave, for longer than this ([health] stale_after).
+STALE_AFTER = 300.0
+
+
+class TooLarge(Exception):
+    """A request body over the limit (answered 413 before the rest is read)."""
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -42,9 +52,21 @@ class WebhookServer:
     once it is committed (a failure answers 500 and the platform sends it again)."""
 
     def __init__(
-        self, database: Database, secret: str, intake, telegram: bool = False, zalo: bool = False
+        self,
+        database: Database,
+        secret: str,
+        intake,
+        telegram: bool = False,
+        zalo: bool = False,
+        *,
+        max_body: int = MAX_BODY,
+        liveness: Liveness | None = None,
+        stale_after: float = STALE_AFTER,
     ) -> None:
         self.database = database
+        self.max_body = max_body
+        self.liveness = liveness
+        self.stale_after = stale_after
         self.secret = secret
         self.intake = intake  # bot.pipeline.Intake
         self.telegram = telegram
@@ -54,18 +76,35 @@ class WebhookServer:
                 Route("/telegram", self.telegram_update, methods=["POST"]),
                 Route("/zalo", self.zalo_update, methods=["POST"]),
                 Route("/healthz", self.healthz, methods=["GET"]),
-            ]
+            ],
+            exception_handlers={TooLarge: self._too_large},
         )
 
+    async def _read_limited(self, request: Request) -> bytes:
+        """The body, refused (TooLarge) as soon as it is known to exceed the limit: from
+        Content-Length before reading, else while reading, never held whole."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise TooLarge
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _body(self, request: Request) -> dict[str, Any] | None:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return None
+        raw = await self._read_limited(request)
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return None
         return body if isinstance(body, dict) else None
+
+    @staticmethod
+    async def _too_large(request: Request, error: Exception):
+        return PlainTextResponse("payload too large", status_code=413)
 
     async def _store(self, channel: str, row: tuple[str, str, Any]):
         try:
@@ -104,12 +143,54 @@ class WebhookServer:
         return failed or JSONResponse({"ok": True})
 
     async def healthz(self, request: Request):
+        """200 or 503 with the database's state and, in `fieldbot run`, per channel the
+        seconds since it last heard from its messenger and last delivered, and how long
+        its oldest unsent reply has waited."""
         try:
             async with self.database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                waiting = await self._oldest_unsent(connection) if self.liveness else {}
         except Exception as error:  # noqa: BLE001 - any failure means unhealthy
             return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
-        return JSONResponse({"ok": True})
+        if self.liveness is None:
+            return JSONResponse({"ok": True})
+        channels = {name: self._channel_health(name, waiting) for name in self.liveness.channels}
+        ok = not any(entry["stale"] for entry in channels.values())
+        body = {"ok": ok, "database": "ok", "channels": channels}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    def _channel_health(self, name: str, waiting: dict[str, float]) -> dict[str, Any]:
+        live = self.liveness
+        unsent = waiting.get(name)
+        stale = (unsent is not None and unsent > self.stale_after) or (
+            live.polling and live.silent_for(name) > self.stale_after
+        )
+        return {
+            "last_poll_s" if live.polling else "last_update_s": live.age(live.heard, name),
+            "last_send_s": live.age(live.sent, name),
+            "oldest_unsent_s": unsent,
+            "stale": stale,
+        }
+
+    @staticmethod
+    async def _oldest_unsent(connection) -> dict[str, float]:
+        rows = await connection.execute(
+            select(OutboxMessage.channel, func.min(OutboxMessage.created_at))
+            .where(OutboxMessage.status == "pending")
+            .group_by(OutboxMessage.channel)
+        )
+        now = utcnow()
+        return {channel: _seconds_since(oldest, now) for channel, oldest in rows}
+
+
+def _seconds_since(moment, now) -> float:
+    if isinstance(moment, str):  # SQLite's min() may come back as text
+        from datetime import datetime
+
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=now.tzinfo)
+    return round(max(now - moment, timedelta(0)).total_seconds(), 1)
 
 
 async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event) -> None:

@@ -352,3 +352,21 @@ def test_an_overdue_limit_that_is_not_a_positive_whole_number_names_the_key(tmp_
     with pytest.raises(ConfigError, match=r"\[reminders\] overdue_limit_days must be") as raised:
         load_config(write(tmp_path, f"[reminders]\noverdue_limit_days = {value}\n"))
     assert "\n" not in str(raised.value)
+
+
+def test_the_webhook_body_limit_and_the_health_settings(tmp_path):
+    config = load_config()
+    assert config.get("webhook", "max_body") == 1_000_000
+    assert (config.get("health", "port"), config.get("health", "stale_after")) == (0, 300)
+    config = load_config(
+        write(tmp_path, "[webhook]\nmax_body = 4096\n[health]\nport = 9100\nstale_after = 60\n")
+    )
+    assert config.get("webhook", "max_body") == 4096
+    assert (config.get("health", "port"), config.get("health", "stale_after")) == (9100, 60)
+    for text, key in (
+        ("[webhook]\nmax_body = 0\n", "[webhook] max_body"),
+        ("[health]\nport = 70000\n", "[health] port"),
+        ("[health]\nstale_after = -5\n", "[health] stale_after"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            load_config(write(tmp_path, text))
