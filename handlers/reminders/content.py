@@ -9,6 +9,7 @@ from datetime import date
 
 from handlers.catalog import t
 from handlers.messages import Choice, Reply
+from handlers.payloads import ConfirmReport
 from storage.models import Deadline, Department
 
 # Checklists that record models built (TTKC's cleaner-production models), not sites
@@ -77,7 +78,8 @@ def reminder(
         days=abs(days_left),
     )
     lines = [head, progress] if progress else [head]  # no checklist: no empty line
-    choice = Choice(t(language, "button_report_done"), f"rc:{deadline.id}:{year}:{department.code}")
+    payload = ConfirmReport(deadline_id=deadline.id, year=year, department=department.code)
+    choice = Choice(t(language, "button_report_done"), payload.encode())
 
     def reply(how: str) -> Reply:
         return Reply("\n".join([*lines, t(language, how)]), [choice])
