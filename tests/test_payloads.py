@@ -26,6 +26,16 @@ EXAMPLES = [
     (p.Pick(12, "share", "12.5"), "a:12:share:12.5"),
     (p.Done(12, "bag_types"), "m:12:bag_types:_done"),
     (p.Toggle(12, "bag_types", "paper"), "m:12:bag_types:paper"),
+    # Review (issue 13): a submitted check and the review step its card showed.
+    (p.ReviewOpen(7), "ro:7"),
+    (p.ReviewApprove(7, 0), "rv:7:0:a"),
+    (p.ReviewSendBack(7, 0), "rv:7:0:c"),
+    (p.ReviewSkip(7, 2), "rv:7:2:s"),
+    (p.ReviewReject(7, 2), "rv:7:2:r"),
+    (p.ReviewCancel(7, 0), "rv:7:0:x"),
+    (p.ReviewFlagsDone(7, 0), "rq:7:0:_done"),
+    (p.ReviewFlag(7, 0, "eco_bag_share"), "rq:7:0:eco_bag_share"),
+    (p.StartCorrection(7, 1), "fx:7:1"),
 ]
 
 

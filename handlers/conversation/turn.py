@@ -5,9 +5,11 @@ from __future__ import annotations
 from handlers.conversation.answers import Answers
 from handlers.conversation.choices import Choices
 from handlers.conversation.commands import Commands
+from handlers.conversation.corrections import Corrections
 from handlers.conversation.navigation import Navigation
 from handlers.conversation.prompts import Prompts
 from handlers.conversation.registration import Registration
+from handlers.conversation.review import Review
 from handlers.conversation.sites import Sites
 from handlers.messages import Reply
 from storage import runs
@@ -17,7 +19,9 @@ from storage.textnorm import clean_text
 MAX_INPUT = 4000
 
 
-class Turn(Registration, Commands, Choices, Sites, Answers, Navigation, Prompts):
+class Turn(
+    Review, Corrections, Registration, Commands, Choices, Sites, Answers, Navigation, Prompts
+):
     """One inbound message being handled (see handlers/conversation/__init__.py)."""
 
     async def dispatch(self) -> list[Reply]:
