@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import Config
 from handlers.checklist import ChecklistRegistry
 from handlers.engine import Engine, EngineSettings
+from handlers.privacy import PrivacySettings
 from storage.db import Database
 from storage.kpis import Targets
 
@@ -17,6 +18,7 @@ def engine_settings(config: Config) -> EngineSettings:
         invite_valid_days=config.get("bot", "invite_valid_days"),
         duplicate_period=config.get("bot", "duplicate_check_period"),
         targets=Targets.from_config(config.values["targets"]),
+        privacy=PrivacySettings.from_config(config.values["privacy"]),
         web_base_url=config.web_base_url if config.get("web", "enabled") else "",
     )
 

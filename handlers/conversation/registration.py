@@ -34,4 +34,4 @@ class Registration(TurnBase):
             role=self.t(f"role_{self.person.role}"),
             department=self.person.department_code,
         )
-        return [Reply(welcome)] + await self._menu()
+        return [Reply(welcome)] + await self._ask_consent()  # then the menu

@@ -7,6 +7,7 @@ from handlers.conversation.choices import Choices
 from handlers.conversation.commands import Commands
 from handlers.conversation.corrections import Corrections
 from handlers.conversation.navigation import Navigation
+from handlers.conversation.privacy import Privacy
 from handlers.conversation.prompts import Prompts
 from handlers.conversation.registration import Registration
 from handlers.conversation.review import Review
@@ -20,7 +21,16 @@ MAX_INPUT = 4000
 
 
 class Turn(
-    Review, Corrections, Registration, Commands, Choices, Sites, Answers, Navigation, Prompts
+    Review,
+    Corrections,
+    Registration,
+    Privacy,
+    Commands,
+    Choices,
+    Sites,
+    Answers,
+    Navigation,
+    Prompts,
 ):
     """One inbound message being handled (see handlers/conversation/__init__.py)."""
 
@@ -47,6 +57,8 @@ class Turn(
             return await self._stranger(text)
         if not self.person.active:
             return [Reply(self.t("account_inactive"))]
+        if await self._awaiting_consent():  # the privacy notice comes first
+            return await self._consent_turn(text)
         if text.startswith("/"):
             return await self._command(text)
         # One lookup of the open run serves the typed-choice, button and answer paths.
