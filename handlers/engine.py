@@ -17,23 +17,34 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import reports
 from handlers.catalog import t
 from handlers.checklist import ChecklistRegistry
+from handlers.conversation.commands import REPORT_COMMANDS, command_word
 from handlers.conversation.turn import MAX_INPUT, Turn
 from handlers.messages import Inbound, Reply
-from handlers.privacy import PrivacySettings
 from storage import people, runs
 from storage.db import Database
 from storage.kpis import Targets
 from storage.models import Person
+from storage.textnorm import clean_text
 
 __all__ = ["MAX_INPUT", "Engine", "EngineSettings", "Turn"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What engine.prepare did before the turn's transaction: a photo fetched, or an
+    admin's report read (replies the turn then sends through the outbox)."""
+
+    photo_path: Path | None = None
+    report: list[Reply] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,6 @@ class EngineSettings:
     # For invite deep links: t.me/<bot_username>?start=<code>
     bot_username: str | None = None
     targets: Targets = field(default_factory=Targets)
-    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # The web console's address for /web sign-in links; empty = the console is off.
     web_base_url: str = ""
 
@@ -67,6 +77,9 @@ class Engine:
         # timeout, waiting writers poll and, with many people at once, some wait past
         # the timeout and fail with "database is locked".
         self._writer = asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
+        # One report at a time: each is heavy, and matplotlib's state is per process.
+        self._reports = asyncio.Lock()
+        self._in_memory = db.is_sqlite and make_url(db.url).database in (None, "", ":memory:")
 
     def now_local(self) -> datetime:
         return datetime.now(self.settings.timezone)
@@ -79,27 +92,36 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """One update, start to finish, in its own transaction (the terminal, tests)."""
-        photo_path = await self.prepare(inbound)
+        prepared = await self.prepare(inbound)
         async with self.transaction() as session:
-            replies, _language = await self.apply(session, inbound, photo_path)
+            replies, _language = await self.apply(session, inbound, prepared)
             await session.commit()
         return replies
 
-    async def prepare(self, inbound: Inbound) -> Path | None:
-        """Work that must not hold the database: the photo download, when expected."""
-        return await self._fetch_photo_if_expected(inbound)
+    async def prepare(self, inbound: Inbound) -> Prepared | None:
+        """Work that must not hold the database: the photo download, when expected,
+        and the admin's reports (/summary, /export, /report), read in their own
+        read-only session outside the writer queue and the turn's transaction, so
+        no inspector's turn waits for an export."""
+        report = await self._report_if_asked(inbound)
+        if report is not None:
+            return Prepared(report=report)
+        photo_path = await self._fetch_photo_if_expected(inbound)
+        return Prepared(photo_path=photo_path) if photo_path else None
 
     async def apply(
-        self, session: AsyncSession, inbound: Inbound, photo_path: Path | None = None
+        self, session: AsyncSession, inbound: Inbound, prepared: Prepared | Path | None = None
     ) -> tuple[list[Reply], str]:
         """The turn inside the caller's transaction (not committed here): the replies,
         and the language they are in (for channels that render them later)."""
+        if not isinstance(prepared, Prepared):  # a photo path, from older callers
+            prepared = Prepared(photo_path=prepared)
         person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
         if person is not None and not self.db.is_sqlite:
             # Several workers behind one webhook: one person's turns never overlap,
             # so each answer lands on the question that was current when it came.
             await people.lock_person(session, person.id)
-        turn = Turn(self, session, inbound, person, photo_path)
+        turn = Turn(self, session, inbound, person, prepared.photo_path, prepared.report)
         if inbound.update_key:
             try:
                 claimed = await runs.claim_inbound(session, inbound.channel, inbound.update_key)
@@ -133,6 +155,49 @@ class Engine:
             "/report": reports.report_command,
         }[command]
         return await build(session, person, argument, self.report_settings)
+
+    async def _report_if_asked(self, inbound: Inbound) -> list[Reply] | None:
+        """The replies to /summary, /export or /report from a registered, active
+        person, read before the turn; None for anything else (the turn decides)."""
+        text = clean_text(inbound.text or "").strip()
+        if inbound.payload is not None or not text.startswith("/") or len(text) > MAX_INPUT:
+            return None
+        command, argument = command_word(text)
+        if command not in REPORT_COMMANDS:
+            return None
+        async with self.db.session() as session:
+            if inbound.update_key and await runs.seen_inbound(
+                session, inbound.channel, inbound.update_key
+            ):
+                return None  # a repeated delivery: the turn will send nothing
+            person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
+        if person is None or not person.active:
+            return None
+        files = inbound.can_receive_files
+        if self._in_memory:  # no second connection sees it: read here, still unlocked
+            async with self.db.session() as session:
+                return await self.run_report(session, person, command, argument, files)
+        async with self._reports:
+            job = self._read_report(person, command, argument, files)
+            return await asyncio.to_thread(asyncio.run, job)
+
+    async def _read_report(
+        self, person: Person, command: str, argument: str, can_receive_files: bool
+    ) -> list[Reply]:
+        """In a worker thread with its own event loop and connection: the queries and
+        the CPU-bound building (workbook, chart, document) leave this process's loop
+        free for turns. Read-only, so nothing here can write by mistake."""
+        # Its own small pool: the indicator queries run side by side on a few connections.
+        database = Database(self.db.url, pool_size=4, max_overflow=0)
+        try:
+            async with database.session() as session:
+                sql = (
+                    "PRAGMA query_only = ON" if database.is_sqlite else "SET TRANSACTION READ ONLY"
+                )
+                await (await session.connection()).exec_driver_sql(sql)
+                return await self.run_report(session, person, command, argument, can_receive_files)
+        finally:
+            await database.dispose()
 
     async def _fetch_photo_if_expected(self, inbound: Inbound) -> Path | None:
         """Downloads a photo before the transaction starts (network time must not
