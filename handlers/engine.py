@@ -27,6 +27,7 @@ from handlers.checklist import ChecklistRegistry
 from handlers.conversation.commands import REPORT_COMMANDS, command_word
 from handlers.conversation.turn import MAX_INPUT, Turn
 from handlers.messages import Inbound, Reply
+from handlers.privacy import PrivacySettings
 from storage import people, runs
 from storage.db import Database
 from storage.kpis import Targets
@@ -57,6 +58,7 @@ class EngineSettings:
     # For invite deep links: t.me/<bot_username>?start=<code>
     bot_username: str | None = None
     targets: Targets = field(default_factory=Targets)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # The web console's address for /web sign-in links; empty = the console is off.
     web_base_url: str = ""
 
