@@ -98,6 +98,7 @@ def _summary_lines(figures: Kpis, indicators: list[Indicator], as_of: date, lang
     lines += [_indicator_line(indicator, scope.has_place, lang) for indicator in indicators]
     lines.append(_never_checked_line(figures, lang))
     lines.append(t(lang, "rep_checks", year=scope.year, count=count_text(figures.checks, lang)))
+    lines.append(t(lang, f"rv_rule_{scope.review_rule}"))  # which checks count (issue 13)
     lines += _report_lines(figures, lang)
     lines.append(t(lang, "rep_legend"))
     return "\n".join(lines)
