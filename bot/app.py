@@ -20,6 +20,7 @@ def engine_settings(config: Config) -> EngineSettings:
         targets=Targets.from_config(config.values["targets"]),
         privacy=PrivacySettings.from_config(config.values["privacy"]),
         web_base_url=config.web_base_url if config.get("web", "enabled") else "",
+        review_rule=config.get("review", "indicators"),
     )
 
 

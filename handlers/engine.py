@@ -61,6 +61,8 @@ class EngineSettings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # The web console's address for /web sign-in links; empty = the console is off.
     web_base_url: str = ""
+    # Which checks the indicators count ([review] indicators): "all" or "approved".
+    review_rule: str = "all"
 
 
 class Engine:
@@ -73,6 +75,7 @@ class Engine:
             out_dir=settings.media_dir / "reports",
             targets=settings.targets,
             checklists=checklists,
+            review_rule=settings.review_rule,
         )
         # SQLite has one writer at a time and every turn writes (the update's receipt).
         # Turns take their turn here, first come first served: left to SQLite's busy

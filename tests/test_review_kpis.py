@@ -139,3 +139,16 @@ async def test_the_export_carries_the_review_state_the_history_and_the_rule(db, 
     # Without personal data: no name of who changed it.
     history = list(openpyxl.load_workbook(personal_free)["Lịch sử sửa"].iter_rows(values_only=True))
     assert "Người sửa" not in history[0] and "Lê Thị Kiểm" not in history[1]
+
+
+def test_the_rule_goes_from_the_configuration_to_every_report(tmp_path):
+    from bot.app import build_engine
+    from bot.cli.reports import _report_settings as report_settings
+    from bot.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[review]\nindicators = "approved"\n', encoding="utf-8")
+    config = load_config(path)
+    assert build_engine(config).report_settings.review_rule == "approved"
+    assert report_settings(config).review_rule == "approved"
+    assert load_config(None).get("review", "indicators") == "all"

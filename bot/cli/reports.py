@@ -43,7 +43,9 @@ def _report_settings(config: Config):
     from storage.kpis import Targets
 
     return ReportSettings(
-        timezone=config.timezone, targets=Targets.from_config(config.values["targets"])
+        timezone=config.timezone,
+        targets=Targets.from_config(config.values["targets"]),
+        review_rule=config.get("review", "indicators"),
     )
 
 

@@ -60,6 +60,7 @@ class Console:
                 out_dir=self.config.media_dir / "reports",
                 targets=Targets.from_config(self.config.values["targets"]),
                 checklists=ChecklistRegistry.load(),
+                review_rule=self.config.get("review", "indicators"),
             )
         return self._settings
 
