@@ -97,6 +97,8 @@ class ChecklistRun(SQLModel, table=True):
         sa.Index("ix_run_site_status_submitted", "site_id", "status", "submitted_at"),
         sa.Index("ix_run_person_status", "person_id", "status"),
         sa.Index("ix_run_checklist_status_submitted", "checklist_id", "status", "submitted_at"),
+        # The year's checks over every checklist (/summary): migration 0007.
+        sa.Index("ix_run_status_submitted", "status", "submitted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
