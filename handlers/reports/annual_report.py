@@ -1,8 +1,10 @@
-"""/report: the Department's annual report draft (Word), sections I–V of domain.md
-with the indicator table, and annexes of the clusters reached and the supermarkets
-and trade centres checked (latest check) with their answers.
+"""/report: the Department's annual report (Word), sections I–V of domain.md from
+the departments' own reports (handlers/report_forms) and the figures from the
+checks, with the indicator table and annexes of the clusters reached and the
+supermarkets and trade centres checked (latest check) with their answers.
 
-python-docx is imported when a document is written, not at import."""
+The layout (Decree 30/2020) is handlers.reports.docx_layout; python-docx is
+imported when a document is written, not at import."""
 
 from __future__ import annotations
 
@@ -13,14 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handlers.catalog import t
+from handlers.report_forms.filed import FiledReport
+from handlers.reports import docx_layout as layout
 from handlers.reports.figures import ReportSettings, YearFigures, year_figures
-from handlers.reports.formatting import day_text, file_text
+from handlers.reports.formatting import file_text
 from handlers.targets import Indicator
 from storage import kpis as kpi
 from storage.kpis.keys import AWARE
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
+
+# The letterhead's columns (cm): the agency on the left, the national motto right.
+_LEFT_CM, _RIGHT_CM = 6.3, layout.TEXT_WIDTH_CM - 6.3
 
 
 async def report_docx(
@@ -33,6 +40,8 @@ async def report_docx(
     today: date | None = None,
 ) -> Path:
     """The annual report draft for a year, written in a worker thread."""
+    from storage.dept_reports import filed_reports
+
     settings = settings or ReportSettings()
     today = today or settings.today()
     figures = await year_figures(session, year, settings, today)
@@ -46,22 +55,111 @@ async def report_docx(
         require=(AWARE, "yes"),
     )
     shops = await kpi.latest_checks(session, scope, kpi.SUPERMARKET, kpi.RETAIL_KINDS)
-    draft = ReportDraft(figures, clusters, shops, settings, language, today)
+    filed = await filed_reports(session, year)
+    draft = ReportDraft(figures, clusters, shops, settings, language, today, filed)
     return await asyncio.to_thread(draft.write, Path(path))
 
 
-@dataclass
-class ReportDraft:
-    figures: YearFigures
-    clusters: list[kpi.CheckRow]
-    shops: list[kpi.CheckRow]
-    settings: ReportSettings
+class Letters:
+    """What every Word file here shares: texts from the catalog cleaned for a file,
+    paragraphs, tables, the letterhead and the signature block."""
+
     language: str
     today: date
 
     def t(self, key: str, **values: Any) -> str:
         # Values may be names or titles from the database: cleaned like every text here.
         return file_text(t(self.language, key, **values))
+
+    def paragraph(
+        self,
+        document,
+        text: str,
+        *,
+        bold=False,
+        italic=False,
+        align: str | None = "justify",
+        size: int | None = None,
+        indent: bool = True,
+        style: str | None = None,
+    ):
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Cm, Pt
+
+        paragraph = document.add_paragraph(style=style)
+        run = paragraph.add_run(file_text(text))
+        run.bold, run.italic = bold, italic
+        if size:
+            run.font.size = Pt(size)
+        if align is not None:
+            paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, align.upper())
+        if indent and align == "justify" and style is None:
+            paragraph.paragraph_format.first_line_indent = Cm(1)
+        return paragraph
+
+    def heading(self, document, text: str, level: int = 1):
+        return document.add_heading(file_text(text), level=level)
+
+    def _cell_lines(self, cell, lines: list[tuple[str, bool, bool, int]]) -> None:
+        """Centred lines in a cell: (text, bold, italic, size in points)."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        for number, (text, bold, italic, size) in enumerate(lines):
+            paragraph = cell.paragraphs[0] if number == 0 else cell.add_paragraph()
+            paragraph.paragraph_format.space_after = Pt(0)
+            run = paragraph.add_run(file_text(text))
+            run.bold, run.italic = bold, italic
+            run.font.size = Pt(size)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def letterhead(self, document, parent: str, agency: str, number: str) -> None:
+        """Agency and number on the left, the motto and the place and date on the
+        right (Decree 30, annex I), each top line on one line with a rule under it."""
+        table = document.add_table(rows=2, cols=2)
+        layout.fix_widths(table, (_LEFT_CM, _RIGHT_CM))
+        (left, right), (below_left, below_right) = (r.cells for r in table.rows)
+        self._cell_lines(left, [(parent, False, False, 12), (agency, True, False, 12)])
+        layout.rule(left, 2.2, _LEFT_CM)
+        nation, motto = self.t("rep_doc_nation"), self.t("rep_doc_motto")
+        self._cell_lines(right, [(nation, True, False, 12), (motto, True, False, 13)])
+        layout.rule(right, 5.8, _RIGHT_CM)
+        self._cell_lines(below_left, [(number, False, False, 13)])
+        day = self.today
+        place = self.t(
+            "rep_doc_place_date", day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year
+        )
+        self._cell_lines(below_right, [(place, False, True, 13)])
+
+    def title_block(self, document, title: str, subtitle: str, to: str) -> None:
+        self.paragraph(document, "", align=None, indent=False)
+        self.paragraph(document, title, bold=True, align="center", size=14)
+        self.paragraph(document, subtitle, bold=True, align="center")
+        self.paragraph(document, to, align="center")
+
+    def signature(self, document, recipients: str, signer: str) -> None:
+        from docx.shared import Pt
+
+        table = document.add_table(rows=1, cols=2)
+        layout.fix_widths(table, (_LEFT_CM + 1.5, _RIGHT_CM - 1.5))
+        left, right = table.rows[0].cells
+        run = left.paragraphs[0].add_run(self.t("rep_doc_recipients"))
+        run.bold, run.italic = True, True
+        run.font.size = Pt(12)
+        note = left.add_paragraph().add_run(recipients)
+        note.font.size = Pt(11)
+        self._cell_lines(right, [(signer, True, False, 13)])
+
+
+@dataclass
+class ReportDraft(Letters):
+    figures: YearFigures
+    clusters: list[kpi.CheckRow]
+    shops: list[kpi.CheckRow]
+    settings: ReportSettings
+    language: str
+    today: date
+    filed: list[FiledReport]
 
     @property
     def kpis(self) -> kpi.Kpis:
@@ -75,114 +173,25 @@ class ReportDraft:
         return next(i for i in self.indicators if i.id == id_)
 
     def write(self, path: Path) -> Path:
-        from docx import Document
-        from docx.enum.section import WD_ORIENT
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Cm, Pt, RGBColor
-
         from handlers.reports import annual_sections as sections
 
-        self._centre = WD_ALIGN_PARAGRAPH.CENTER
-        self._right = WD_ALIGN_PARAGRAPH.RIGHT
-        self.justify = WD_ALIGN_PARAGRAPH.JUSTIFY
-        self.pt = Pt
-        document = Document()
-        for name, size in (("Normal", 13), ("Heading 1", 13), ("Heading 2", 13)):
-            style = document.styles[name]
-            style.font.name = "Times New Roman"
-            style.font.size = Pt(size)
-            style.font.color.rgb = RGBColor(0, 0, 0)
-        section = document.sections[0]
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
-        section.left_margin, section.right_margin = Cm(3), Cm(2)
-        section.top_margin, section.bottom_margin = Cm(2), Cm(2)
-
-        self._letterhead(document)
+        document = layout.new_document()
+        self.letterhead(
+            document, self.t("rep_doc_parent"), self.t("rep_doc_agency"), self.t("rep_doc_number")
+        )
+        year = self.kpis.scope.year
+        self.title_block(
+            document,
+            self.t("rep_doc_title"),
+            self.t("rep_doc_subtitle", year=year),
+            self.t("rep_doc_to"),
+        )
         sections.body(self, document)
-        self._signature(document)
+        self.signature(document, self.t("rep_doc_recipient_lines"), self.t("rep_doc_signature"))
         annex = document.add_section()
-        annex.orientation = WD_ORIENT.LANDSCAPE
-        annex.page_width, annex.page_height = Cm(29.7), Cm(21)
-        annex.left_margin = annex.right_margin = Cm(1.5)
+        layout.page(annex, landscape=True)
+        annex.different_first_page_header_footer = False
         sections.annexes(self, document)
         path.parent.mkdir(parents=True, exist_ok=True)
-        document.save(str(path))
+        layout.save(document, path)
         return path
-
-    def paragraph(
-        self, document, text: str, *, bold=False, italic=False, align=None, size: int | None = None
-    ):
-        paragraph = document.add_paragraph()
-        run = paragraph.add_run(file_text(text))
-        run.bold, run.italic = bold, italic
-        if size:
-            run.font.size = self.pt(size)
-        if align is not None:
-            paragraph.alignment = align
-        return paragraph
-
-    def table(self, document, headers: list[str], rows: list[list[str]], size: int = 11):
-        table = document.add_table(rows=1, cols=len(headers))
-        table.style = "Table Grid"
-        for cell, header in zip(table.rows[0].cells, headers, strict=True):
-            cell.text = ""
-            run = cell.paragraphs[0].add_run(file_text(header))
-            run.bold = True
-            run.font.size = self.pt(size)
-            cell.paragraphs[0].alignment = self._centre
-        for values in rows:
-            cells = table.add_row().cells
-            for cell, value in zip(cells, values, strict=True):
-                cell.text = ""
-                run = cell.paragraphs[0].add_run(file_text(value))
-                run.font.size = self.pt(size)
-        return table
-
-    def _cell_lines(self, cell, lines: list[tuple[str, bool]]) -> None:
-        cell.text = ""
-        for number, (text, bold) in enumerate(lines):
-            paragraph = cell.paragraphs[0] if number == 0 else cell.add_paragraph()
-            run = paragraph.add_run(text)
-            run.bold = bold
-            run.font.size = self.pt(12)
-            paragraph.alignment = self._centre
-
-    def _letterhead(self, document) -> None:
-        left, right = document.add_table(rows=1, cols=2).rows[0].cells
-        parent, agency = self.t("rep_doc_parent"), self.t("rep_doc_agency")
-        self._cell_lines(left, [(parent, False), (agency, True), (self.t("rep_doc_number"), False)])
-        self._cell_lines(right, [(self.t("rep_doc_nation"), True), (self.t("rep_doc_motto"), True)])
-        today = self.today
-        place_date = self.t(
-            "rep_doc_place_date",
-            day=f"{today.day:02d}",
-            month=f"{today.month:02d}",
-            year=today.year,
-        )
-        self.paragraph(document, place_date, italic=True, align=self._right)
-        year = self.kpis.scope.year
-        self.paragraph(document, self.t("rep_doc_title"), bold=True, align=self._centre, size=14)
-        self.paragraph(
-            document, self.t("rep_doc_subtitle", year=year), bold=True, align=self._centre
-        )
-        self.paragraph(
-            document,
-            self.t("rep_doc_draft", date=day_text(today), as_of=day_text(self.figures.as_of)),
-            italic=True,
-            align=self._centre,
-            size=11,
-        )
-        self.paragraph(document, self.t("rep_doc_to"), align=self._centre)
-
-    def _signature(self, document) -> None:
-        left, right = document.add_table(rows=1, cols=2).rows[0].cells
-        left.text = ""
-        run = left.paragraphs[0].add_run(self.t("rep_doc_recipients"))
-        run.bold, run.italic = True, True
-        run.font.size = self.pt(11)
-        note = left.add_paragraph().add_run(self.t("rep_doc_recipient_lines"))
-        note.font.size = self.pt(11)
-        right.text = ""
-        run = right.paragraphs[0].add_run(self.t("rep_doc_signature"))
-        run.bold = True
-        right.paragraphs[0].alignment = self._centre

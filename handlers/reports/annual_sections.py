@@ -1,12 +1,16 @@
-"""The annual report's sections I–V and its annex tables (see annual_report)."""
+"""The annual report's sections I–V and its annex tables (see annual_report):
+I the documents every department issued, II the results by task (annual_tasks),
+III the indicator table, IV the difficulties and V the recommendations by
+department, then the annexes. Departments by name, sites by name, never codes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from handlers.reports import docx_layout as layout
+from handlers.reports.annual_tasks import task_parts
 from handlers.reports.answers import answer_text
 from handlers.reports.formatting import (
-    count_text,
     day_text,
     local_time,
     names_text,
@@ -14,9 +18,8 @@ from handlers.reports.formatting import (
     target_text,
     value_text,
 )
-from handlers.reports.summary import report_groups
 from handlers.reports.workbook import checklist_columns
-from handlers.targets import Indicator, Status, target_years
+from handlers.targets import Status, target_years
 from storage import kpis as kpi
 
 if TYPE_CHECKING:
@@ -28,146 +31,73 @@ _ANNEX_SKIPPED_IDS = ("note",)
 
 
 def body(draft: ReportDraft, document) -> None:
-    document.add_heading(draft.t("rep_doc_s1"), level=1)
-    draft.paragraph(document, draft.t("rep_doc_s1_fill"), italic=True)
-    _report_confirmations(draft, document)
-    document.add_heading(draft.t("rep_doc_s2"), level=1)
-    for heading, text, values in _results(draft) + _activities(draft):
-        document.add_heading(draft.t(heading), level=2)
-        draft.paragraph(document, draft.t(text, **values), align=draft.justify)
-    document.add_heading(draft.t("rep_doc_s3"), level=1)
+    year = draft.kpis.scope.year
+    draft.paragraph(document, draft.t("rep_doc_intro", year=year))
+    draft.paragraph(document, draft.t("rep_doc_draft_note"), italic=True, size=11)
+    draft.heading(document, draft.t("rep_doc_s1"))
+    _documents(draft, document)
+    draft.heading(document, draft.t("rep_doc_s2"))
+    for heading, paragraphs in task_parts(draft):
+        draft.heading(document, heading, level=2)
+        for text in paragraphs:
+            draft.paragraph(document, text)
+    draft.heading(document, draft.t("rep_doc_s3"))
     _indicator_table(draft, document)
-    document.add_heading(draft.t("rep_doc_s4"), level=1)
-    draft.paragraph(document, draft.t("rep_doc_s4_fill"), italic=True)
+    draft.heading(document, draft.t("rep_doc_s4"))
+    _by_department(draft, document, "difficulties", "rep_doc_s4_none")
     _shortcomings(draft, document)
-    document.add_heading(draft.t("rep_doc_s5"), level=1)
-    draft.paragraph(document, draft.t("rep_doc_s5_fill"), italic=True)
+    draft.heading(document, draft.t("rep_doc_s5"))
+    _by_department(draft, document, "recommendations", "rep_doc_s5_none")
 
 
-def _report_confirmations(draft: ReportDraft, document) -> None:
-    """Section I: which departments confirmed their part of the annual report."""
-    for group in report_groups(draft.kpis):
-        done = [r for r in group if r.confirmed]
-        title = group[0].title_vi if draft.language == "vi" else group[0].title_en
-        due = day_text(group[0].due)
-        text = draft.t("rep_doc_s1_reports", title=title, due=due, done=len(done), total=len(group))
-        draft.paragraph(document, text, align=draft.justify)
-        for report in group:
-            if report.confirmed:
-                text = draft.t(
-                    "rep_doc_s1_confirmed",
-                    department=report.department_code,
-                    date=day_text(local_time(report.confirmed_at, draft.settings.timezone)),
-                    person=report.confirmed_by or "",
-                )
-            else:
-                text = draft.t("rep_doc_s1_pending", department=report.department_code)
-            document.add_paragraph(text, style="List Bullet")
+def document_line(draft: ReportDraft, entry: dict) -> str:
+    """'Kế hoạch số 125/KH-SCT ngày 15/03/2026 về ...' from a filed entry."""
+    day = entry.get("date") or ""
+    if len(day) == 10 and day[4] == "-":  # stored ISO: shown dd/mm/yyyy
+        day = f"{day[8:10]}/{day[5:7]}/{day[0:4]}"
+    return draft.t(
+        "rep_doc_s1_document",
+        number=str(entry.get("number", "")),
+        date=day,
+        title=str(entry.get("title", "")),
+    )
 
 
-def _target_phrase(draft: ReportDraft, indicator: Indicator) -> str:
-    if indicator.target is None:
-        return "—"
-    target = target_text(indicator.target, indicator.kind, draft.language)
-    return draft.t("rep_doc_target", target=target, year=indicator.target.year)
+def _documents(draft: ReportDraft, document) -> None:
+    listed = [(r, r.entries("documents")) for r in draft.filed]
+    listed = [(r, entries) for r, entries in listed if entries]
+    if not listed:
+        draft.paragraph(document, draft.t("rep_doc_s1_none"))
+        return
+    total = sum(len(entries) for _r, entries in listed)
+    draft.paragraph(document, draft.t("rep_doc_s1_intro", count=total, year=draft.kpis.scope.year))
+    for report, entries in listed:
+        draft.paragraph(document, report.name(draft.language), bold=True, indent=False)
+        for entry in entries:
+            draft.paragraph(document, "- " + document_line(draft, entry))
 
 
-def _results(draft: ReportDraft) -> list[tuple[str, str, dict[str, Any]]]:
-    """Section II, parts 1–3 (clusters, models, supermarkets): (heading key, text
-    key, values) per part of the plan."""
-    lang, figures = draft.language, draft.kpis
-    year, start = figures.scope.year, draft.settings.targets.start_year
-
-    def n(value) -> str:
-        return count_text(value, lang)
-
-    def share(value) -> str:
-        return percent_text(value, lang)
-
-    k1, k2, k3 = (_target_phrase(draft, draft.indicator(i)) for i in ("k1", "k2", "k3"))
-    return [
-        (
-            "rep_doc_s2_1",
-            "rep_doc_s2_1_text",
-            {
-                "start": start,
-                "year": year,
-                "reached": n(figures.k1.numerator),
-                "total": n(figures.k1.denominator),
-                "percent": share(figures.k1.value),
-                "target": k1,
-            },
-        ),
-        (
-            "rep_doc_s2_2",
-            "rep_doc_s2_2_text",
-            {
-                "year": year,
-                "applied": n(figures.k2_applied),
-                "building": n(figures.k2_building),
-                "target": k2,
-            },
-        ),
-        (
-            "rep_doc_s2_3",
-            "rep_doc_s2_3_text",
-            {
-                "year": year,
-                "checked": n(figures.coverage.numerator),
-                "total": n(figures.coverage.denominator),
-                "coverage": share(figures.coverage.value),
-                "full": n(figures.k3.numerator),
-                "k3": share(figures.k3.value),
-                "target": k3,
-                "bags": n(figures.k4_nonbio_bags),
-            },
-        ),
-    ]
-
-
-def _activities(draft: ReportDraft) -> list[tuple[str, str, dict[str, Any]]]:
-    """Section II, parts 4–6: eco labels, energy efficiency, trade promotion."""
-    figures, year = draft.kpis, draft.kpis.scope.year
-
-    def n(value) -> str:
-        return count_text(value, draft.language)
-
-    return [
-        (
-            "rep_doc_s2_4",
-            "rep_doc_s2_4_text",
-            {"sites": n(figures.k5_sites), "codes": n(figures.k5_product_codes)},
-        ),
-        (
-            "rep_doc_s2_5",
-            "rep_doc_s2_5_text",
-            {"year": year, "facilities": n(figures.k6_facilities)},
-        ),
-        (
-            "rep_doc_s2_6",
-            "rep_doc_s2_6_text",
-            {
-                "year": year,
-                "events": n(figures.k7_events),
-                "products": n(figures.k7_eco_products),
-                "suppliers": n(figures.k7_suppliers),
-            },
-        ),
-    ]
+def _by_department(draft: ReportDraft, document, question_id: str, none_key: str) -> None:
+    """Section IV or V: each department's text under its name."""
+    said = [(r, r.text(question_id)) for r in draft.filed if r.text(question_id)]
+    if not said:
+        draft.paragraph(document, draft.t(none_key))
+    for report, text in said:
+        line = draft.t("rep_doc_s2_department", department=report.name(draft.language), text=text)
+        draft.paragraph(document, "- " + line)
 
 
 def _shortcomings(draft: ReportDraft, document) -> None:
-    """Section IV's facts: sites never checked, indicators behind their line."""
+    """Section IV's facts from the checks: sites never checked, indicators behind."""
     never = draft.kpis.never_checked
     if never:
         names = names_text([site.name for site in never], 20, draft.language)
         text = draft.t("rep_doc_s4_never", count=len(never), names=names)
-        draft.paragraph(document, text, align=draft.justify)
+        draft.paragraph(document, "- " + text)
     behind = [i for i in draft.indicators if i.status == Status.BEHIND]
     if behind:
         listed = "; ".join(draft.t(f"rep_long_{i.id}") for i in behind)
-        text = draft.t("rep_doc_s4_behind", indicators=listed)
-        draft.paragraph(document, text, align=draft.justify)
+        draft.paragraph(document, "- " + draft.t("rep_doc_s4_behind", indicators=listed))
 
 
 def _indicator_table(draft: ReportDraft, document) -> None:
@@ -189,25 +119,26 @@ def _indicator_table(draft: ReportDraft, document) -> None:
             else "—"
             for y in years
         ]
-        label = draft.t(f"rep_long_{indicator.id}")
-        if indicator.id != "coverage":
-            label = f"{indicator.id.upper()}. {label}"
         rows.append(
             [
                 str(number),
-                label,
+                draft.t(f"rep_long_{indicator.id}"),
                 *targets,
                 value_text(indicator, lang),
                 percent_text(indicator.achieved, lang),
                 draft.t(f"rep_source_{indicator.id}"),
             ]
         )
-    draft.table(document, headers, rows, size=10)
+    # The name gets the room; targets and % are short; the source wraps a little.
+    fixed = 1.0 + 1.6 * len(years) + 2.6 + 1.5 + 3.4
+    widths = [1.0, layout.TEXT_WIDTH_CM - fixed, *([1.6] * len(years)), 2.6, 1.5, 3.4]
+    centred = range(2, 4 + len(years))
+    layout.table(document, headers, rows, widths, size_pt=11, centred=(0, *centred))
 
 
 def _annex_table(draft: ReportDraft, document, checklist_id: str, checks: list[kpi.CheckRow]):
     if not checks:
-        draft.paragraph(document, draft.t("rep_doc_annex_none"), italic=True)
+        draft.paragraph(document, draft.t("rep_doc_annex_none"), italic=True, indent=False)
         return
     checklist = draft.settings.registry().get(checklist_id)
     answered = frozenset(question_id for check in checks for question_id in check.answers)
@@ -224,22 +155,25 @@ def _annex_table(draft: ReportDraft, document, checklist_id: str, checks: list[k
         draft.t("rep_col_check_date"),
         *(q.wording(draft.language) if q is not None else qid for qid, q in questions),
     ]
+    timezone, lang = draft.settings.timezone, draft.language
     rows = [
         [
             str(number),
-            f"{check.site_name} ({check.site_code})",
+            check.site_name,
             check.site_commune or "",
-            day_text(local_time(check.submitted_at, draft.settings.timezone)),
-            *(answer_text(q, check.answers.get(qid), draft.language) for qid, q in questions),
+            day_text(local_time(check.submitted_at, timezone)),
+            *(answer_text(q, check.answers.get(qid), lang) for qid, q in questions),
         ]
         for number, check in enumerate(checks, start=1)
     ]
-    draft.table(document, headers, rows, size=8)
+    fixed = [1.0, 4.5, 3.0, 2.2]
+    rest = max(layout.LANDSCAPE_TEXT_WIDTH_CM - sum(fixed), 1.0) / max(len(questions), 1)
+    layout.table(document, headers, rows, fixed + [rest] * len(questions), size_pt=9)
 
 
 def annexes(draft: ReportDraft, document) -> None:
     year, start = draft.kpis.scope.year, draft.settings.targets.start_year
-    document.add_heading(draft.t("rep_doc_annex1", start=start, year=year), level=1)
+    draft.heading(document, draft.t("rep_doc_annex1", start=start, year=year))
     _annex_table(draft, document, kpi.CLUSTER_AWARENESS, draft.clusters)
-    document.add_heading(draft.t("rep_doc_annex2", year=year), level=1)
+    draft.heading(document, draft.t("rep_doc_annex2", year=year))
     _annex_table(draft, document, kpi.SUPERMARKET, draft.shops)
