@@ -37,7 +37,8 @@ async def _telegram_username(ctx: Ctx) -> str | None:
 def qr_svg(text: str) -> str:
     import segno
 
-    return segno.make(text, error="m").svg_inline(scale=5, border=2)
+    # omitsize: a viewBox instead of a fixed size, so the page decides how large it is.
+    return segno.make(text, error="m").svg_inline(border=2, omitsize=True)
 
 
 async def _listing(ctx: Ctx, status_code: int = 200, **values) -> Response:
