@@ -40,7 +40,7 @@ async def run_bot(config: Config, database: Database) -> None:
     runtime = Runtime(engine, channels)
     liveness = Liveness(polling=not webhook_url)
     liveness.watch(runtime.intake, channels)
-    clock = None
+    clock = nudges = None
     try:
         starting = asyncio.create_task(runtime.start(polling=not webhook_url))
         stopping = asyncio.create_task(stop.wait())
@@ -59,6 +59,10 @@ async def run_bot(config: Config, database: Database) -> None:
             notifier = Notifier(database, channels)
             clock = ReminderClock(config, build_reminders(config, database), notifier)
             await clock.start()
+            from bot.review_clock import ReviewNudgeClock
+
+            nudges = ReviewNudgeClock(config, database, notifier)
+            await nudges.start()
         log.info(
             "fieldbot is running: %s, %s",
             ", ".join(channels),
@@ -69,6 +73,8 @@ async def run_bot(config: Config, database: Database) -> None:
         log.info("stopping")
         if clock is not None:
             clock.stop()
+        if nudges is not None:
+            nudges.stop()
         await runtime.stop()
 
 

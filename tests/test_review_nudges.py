@@ -107,3 +107,16 @@ async def test_an_untouched_draft_is_nudged_once_then_closed_as_abandoned(db):
     await nudges.tick(local(2026, 5, 19, 8), outbox)  # fifteen days later
     async with db.session() as session:
         assert (await session.get(ChecklistRun, draft_id)).status == "cancelled"
+
+
+async def test_the_clock_reads_its_settings_from_the_configuration(tmp_path, sqlite_db):
+    from bot.config import load_config
+    from bot.review_clock import ReviewNudgeClock
+
+    path = tmp_path / "config.toml"
+    path.write_text("[review]\ncorrection_nudges = 2\ndraft_nudge_hours = 6\n", encoding="utf-8")
+    clock = ReviewNudgeClock(load_config(path), sqlite_db, Outbox())
+    settings = clock.nudges.settings
+    assert (settings.correction_nudges, settings.draft_nudge_hours) == (2, 6)
+    assert settings.draft_abandon_days == 14
+    await clock.tick()  # nothing pending: nothing sent, nothing raised
