@@ -7,7 +7,8 @@ tests.bench.bench_reminders (issue 4: one tick to 1,000 heads) and
 tests.bench.bench_summary (issue 5: indicators over 10,000 sites) and
 tests.bench.bench_kill_storm (issue 17: SIGKILLs while inspectors file checks) and
 tests.bench.bench_turns (issue 11 goal 5: turns vs an echo bot process, SQLite and
-PostgreSQL, rate limiter off) with their defaults,
+PostgreSQL, rate limiter off) and tests.bench.bench_report (issue 11 goal 5b: the annual
+report DOCX on 10,000 sites) with their defaults,
 which mirror production settings. Exits non-zero when either reports errors or losses
 (a missed speed goal is printed, not an error).
 """
@@ -22,6 +23,7 @@ from tests.bench import (
     bench_checklists,
     bench_kill_storm,
     bench_reminders,
+    bench_report,
     bench_summary,
     bench_turns,
 )
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         ("summary", bench_summary),
         ("kill storm", bench_kill_storm),
         ("turns", bench_turns),
+        ("annual report", bench_report),
     )
     for name, module in benchmarks:
         print(f"=== {name} ===", flush=True)
