@@ -2,6 +2,7 @@
 
     python -m tests.bench.bench_summary             # SQLite (a temporary file)
     python -m tests.bench.bench_summary --postgres  # PostgreSQL on 127.0.0.1:5432
+    python -m tests.bench.bench_summary --million   # issue 11's size: 1,000,000 checks
 
 Rows are inserted in bulk (SQLAlchemy core insert, executemany), not through the
 engine. Half the checks fall in the year summarised (2026), half in 2025, which is
@@ -362,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 1,000 sites, 20,000 checks"
     )
+    parser.add_argument(
+        "--million", action="store_true", help="1,000,000 checks (loading takes minutes)"
+    )
     args = parser.parse_args(argv)
+    if args.million:
+        args.checks = 1_000_000
     if args.quick:
         args.sites, args.checks = 1_000, 20_000
     asyncio.run(_main(args))
