@@ -1,15 +1,20 @@
 """The inbox and outbox workers: stored updates become turns, stored replies leave.
 
-Intake    writes fetched updates (polling or webhook) to the inbox and commits before
-          the messenger is told we have them.
-InboxWorker applies each pending update once, one sender strictly in order, in the
-          transaction that marks it done and writes its replies to the outbox.
-OutboxSender delivers each chat's replies in order, one messenger message at a
-          time, with retries; a row ends sent or failed, never silently dropped.
+Intake    writes fetched updates (polling or webhook) to the inbox in one statement and
+          commits before the messenger is told we have them, then hands the new rows
+          to the InboxWorker in memory.
+InboxWorker applies each pending update once, one sender strictly in order: the first
+          statement of the turn's transaction marks it done (a rollback puts it back),
+          the same transaction writes its replies to the outbox.
+OutboxSender delivers each chat's replies in order, one messenger message at a time,
+          with retries; the turn hands them over in memory, leased to this process for a
+          while, and the marks of many messages are written together (each before that
+          chat's next part). A row ends sent or failed, never silently dropped.
 
-On PostgreSQL several workers share the work: a transaction-scoped advisory lock per
-sender (per chat) keeps one worker on it, and a killed worker's locks vanish with its
-connection. SQLite serves one process: an in-process set plays that part.
+A periodic sweep reads what was not handed over (left by a killed process, retried,
+written by another worker). On PostgreSQL several workers share the work: a
+transaction-scoped advisory lock per sender (per chat) keeps one worker on it, and a
+killed worker's locks vanish with its connection. SQLite serves one process.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from bot.channels import Channel, DeliveryError, Parsed
@@ -25,70 +33,92 @@ from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Reply, reply_from_json, reply_to_json
 from storage import inbox, people
-from storage.models import OutboxMessage, utcnow
+from storage.db import SENDS_AT_ONCE, TURNS_AT_ONCE
+from storage.inbox import Outgoing, Queued
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+# The sweep's item for a chat: its due messages; at start-up, also those leased by a
+# process that is gone.
+SWEPT, LEFT = "swept", "left"
 
 # An update that fails this many times is set aside and the person gets the apology.
 MAX_TURN_ATTEMPTS = 3
 # A reply that cannot leave is tried this many times (backing off), then marked failed.
 MAX_SEND_ATTEMPTS = 8
 BOOKKEEPING_ATTEMPTS = 5
+# A turn's replies are this process's to deliver for this long; then any sweep may.
+LEASE_SECONDS = 30.0
 
 
 class _Workers:
-    """A dispatcher that finds keys with work and drains each key in its own task."""
+    """Per-key queues (a person, a chat), each drained in order by its own task; a sweep
+    finds work that was not handed over."""
 
     def __init__(self, concurrency: int, sweep_seconds: float) -> None:
         self._wake = asyncio.Event()
-        self._active: dict[tuple[str, str], asyncio.Task] = {}
+        self._queues: dict[Hashable, deque] = {}
+        self._active: dict[Hashable, asyncio.Task] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._sweep = sweep_seconds
         self._loop_task: asyncio.Task | None = None
         self.stopping = False
 
     def wake(self) -> None:
+        """Sweep now, not at the next tick."""
         self._wake.set()
 
-    async def keys_with_work(self) -> list[tuple[str, str]]:
+    async def sweep(self) -> None:
         raise NotImplementedError
 
-    async def work_on(self, key: tuple[str, str]) -> bool:
-        """One unit of work for ``key``; False when there is nothing more to do now."""
+    async def work_on(self, key: Hashable, item: Any) -> bool:
+        """One item of ``key``'s queue; False holds the key's later items back (the
+        queue is dropped; the sweep finds them again)."""
         raise NotImplementedError
 
-    async def dispatch(self) -> None:
-        try:
-            keys = await self.keys_with_work()
-        except Exception as error:  # noqa: BLE001 - the database may be away; sweep again
-            log.warning("%s: cannot read work (%s)", type(self).__name__, type(error).__name__)
+    def forget(self, key: Hashable, items: list) -> None:
+        """Items dropped unprocessed (subclasses un-mark them)."""
+
+    def enqueue(self, key: Hashable, items: list) -> None:
+        if self.stopping or not items:
             return
-        for key in keys:
-            if key not in self._active and not self.stopping:
-                task = asyncio.create_task(self._drain(key))
-                self._active[key] = task
+        self._queues.setdefault(key, deque()).extend(items)
+        if key not in self._active:
+            self._active[key] = asyncio.create_task(self._drain(key))
 
-    async def _drain(self, key: tuple[str, str]) -> None:
+    async def _drain(self, key: Hashable) -> None:
+        queue = self._queues[key]
         try:
-            while not self.stopping:
+            while queue and not self.stopping:
+                item = queue.popleft()
                 async with self._slots:
-                    if not await self.work_on(key):
-                        break
+                    go_on = await self.work_on(key, item)
+                if not go_on:
+                    break
         except Exception:  # a bug here must not kill the worker; the sweep retries
             log.exception("%s: unexpected failure", type(self).__name__)
         finally:
             self._active.pop(key, None)
+            left = list(self._queues.pop(key, ()))
+            self.forget(key, left)
+
+    async def _sweep_safely(self) -> None:
+        try:
+            await self.sweep()
+        except Exception as error:  # noqa: BLE001 - the database may be away; sweep again
+            log.warning("%s: cannot read work (%s)", type(self).__name__, type(error).__name__)
 
     async def run_until_idle(self) -> None:
         """Everything pending now, then return (start-up, tests)."""
-        await self.dispatch()
+        await self._sweep_safely()
         while self._active:
             await asyncio.gather(*list(self._active.values()), return_exceptions=True)
 
     async def _run(self) -> None:
         while not self.stopping:
-            self._wake.clear()  # before, not after: a wake during dispatch is kept
-            await self.dispatch()
+            self._wake.clear()  # before, not after: a wake during a sweep is kept
+            await self._sweep_safely()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._sweep)
 
@@ -109,79 +139,153 @@ class _Workers:
             await asyncio.gather(*late, return_exceptions=True)
 
 
+class _Marks:
+    """Parts sent, written for many messages in one transaction: each caller waits for
+    the commit that holds its mark (so a crash resends at most the part in flight)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._marks: dict[int, tuple[int, int]] = {}
+        self._waiting: list[asyncio.Future] = []
+        self._writer: asyncio.Task | None = None
+
+    async def record(self, message_id: int, parts_out: int, parts: int) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._marks[message_id] = (parts_out, parts)
+        self._waiting.append(done)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._marks:
+            marks, waiting = self._marks, self._waiting
+            self._marks, self._waiting = {}, []
+            try:
+                await booked(self.engine, inbox.record_parts_sent, marks)
+            except Exception as error:  # noqa: BLE001 - each waiter gets it
+                for future in waiting:
+                    future.set_exception(error)
+            else:
+                for future in waiting:
+                    future.set_result(None)
+
+
+async def booked(engine: Engine, record: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Bookkeeping after a send, retried on its own: the message is out and must not be
+    sent again because a database write failed once."""
+    for attempt in range(1, BOOKKEEPING_ATTEMPTS + 1):
+        try:
+            async with engine.transaction() as session:
+                await record(session, *args)
+                await session.commit()
+            return
+        except Exception as error:  # noqa: BLE001
+            if attempt == BOOKKEEPING_ATTEMPTS:
+                log.error("outbox bookkeeping failed: %s", type(error).__name__)
+                raise
+            await asyncio.sleep(0.2 * attempt)
+
+
 class OutboxSender(_Workers):
     def __init__(
         self,
         engine: Engine,
         channels: dict[str, Channel],
-        concurrency: int = 8,
+        concurrency: int = SENDS_AT_ONCE,
         sweep_seconds: float = 1.0,
     ) -> None:
         super().__init__(concurrency, sweep_seconds)
         self.engine = engine
         self.channels = channels
+        self.marks = _Marks(engine)
+        self._mine: set[int] = set()  # handed over by a turn here, not finished yet
+        self._held: set[tuple[str, str]] = set()  # oldest message waits for a retry
+        self._taken_over = False
+        # SQLite serves one process: what a turn hands over is ours alone.
+        self._shared = not engine.db.is_sqlite
 
-    async def keys_with_work(self) -> list[tuple[str, str]]:
+    def offer(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            if message.channel in self.channels:
+                self._mine.add(message.id)
+                self.enqueue((message.channel, message.chat_id), [message])
+
+    def forget(self, key, items: list) -> None:
+        self._mine.difference_update(item.id for item in items if isinstance(item, Outgoing))
+
+    async def take_over(self) -> None:
+        """What an earlier process left, leased or not, before any new turn (start-up)."""
+        await self._sweep_safely()
+
+    async def sweep(self) -> None:
+        # The first sweep takes leased messages too: their process is gone.
+        now = utcnow() + (timedelta(0) if self._taken_over else timedelta(days=3650))
+        item = SWEPT if self._taken_over else LEFT
         async with self.engine.db.session() as session:
-            chats = await inbox.pending_chats(session, utcnow())
-        return [chat for chat in chats if chat[0] in self.channels]
+            chats = await inbox.pending_chats(session, now)
+        self._taken_over = True
+        for chat in chats:
+            if chat[0] in self.channels and chat not in self._active:
+                self.enqueue(chat, [item])
 
-    async def work_on(self, key: tuple[str, str]) -> bool:
-        channel_name, chat_id = key
-        async with self.engine.db.session() as session:
-            # PostgreSQL: this transaction holds the chat while its messages go out.
-            if not await inbox.try_lock(session, f"out:{channel_name}:{chat_id}"):
-                return False
-            row = await inbox.oldest_unsent(session, channel_name, chat_id)
-            if row is None or row.next_attempt_at > utcnow():
-                return False
-            return await self._deliver(self.channels[channel_name], row)
+    async def work_on(self, key: tuple[str, str], item) -> bool:
+        if isinstance(item, Outgoing) and not self._shared and key not in self._held:
+            return await self._deliver(self.channels[key[0]], key, item)
+        while True:  # one message per session: each read sees the marks just written
+            async with self.engine.db.session() as session:
+                # PostgreSQL: this transaction holds the chat while its message goes out.
+                if not await inbox.try_lock(session, f"out:{key[0]}:{key[1]}"):
+                    return False
+                row = await inbox.oldest_unsent(session, *key)
+                if row is None or (row.id in self._mine and row.id != getattr(item, "id", 0)):
+                    self._held.discard(key)
+                    return True  # nothing older waits; the rest is queued here
+                due = row.next_attempt_at <= utcnow() or row.id in self._mine
+                if not (due or (item == LEFT and row.attempts == 0)):
+                    self._held.add(key)
+                    return False
+                self._held.discard(key)
+                if not await self._deliver(self.channels[key[0]], key, Outgoing.of(row)):
+                    return False
+            if isinstance(item, Outgoing) and row.id == item.id:
+                return True
 
-    async def _deliver(self, channel: Channel, row: OutboxMessage) -> bool:
-        parts = channel.render([reply_from_json(r) for r in row.replies], row.language)
-        if row.parts_sent >= len(parts):
-            await self._book(inbox.record_part_sent, row.id, max(len(parts), 1))
+    async def _deliver(self, channel: Channel, key, message: Outgoing) -> bool:
+        try:
+            parts = channel.render([reply_from_json(r) for r in message.replies], message.language)
+            if message.parts_sent >= len(parts):
+                await self.marks.record(message.id, max(len(parts), 1), max(len(parts), 1))
+                return True
+            for out in range(message.parts_sent + 1, len(parts) + 1):
+                try:
+                    await channel.send_part(message.chat_id, parts[out - 1])
+                except Exception as error:  # noqa: BLE001 - every failure is recorded
+                    return await self._failed(key, message, error)
+                await self.marks.record(message.id, out, len(parts))
             return True
-        for part in parts[row.parts_sent :]:
-            try:
-                await channel.send_part(row.chat_id, part)
-            except Exception as error:  # noqa: BLE001 - every failure is recorded
-                return await self._failed(row, error)
-            await self._book(inbox.record_part_sent, row.id, len(parts))
-        return True
+        finally:
+            self._mine.discard(message.id)
 
-    async def _failed(self, row: OutboxMessage, error: Exception) -> bool:
+    async def _failed(self, key, message: Outgoing, error: Exception) -> bool:
         permanent = isinstance(error, DeliveryError) and error.permanent
         summary = str(error) if isinstance(error, DeliveryError) else type(error).__name__
-        last_try = permanent or row.attempts + 1 >= MAX_SEND_ATTEMPTS
-        retry_in = None if last_try else min(2.0 * 2**row.attempts, 300.0)
+        last_try = permanent or message.attempts + 1 >= MAX_SEND_ATTEMPTS
+        retry_in = None if last_try else min(2.0 * 2**message.attempts, 300.0)
         log.warning(
             "reply %s to %s chat %s not delivered (%s); %s",
-            row.id,
-            row.channel,
-            row.chat_id,
+            message.id,
+            message.channel,
+            message.chat_id,
             summary,
             "failed for good" if retry_in is None else f"again in {retry_in:.0f} s",
         )
-        await self._book(inbox.record_send_failure, row.id, summary, retry_in)
+        await booked(self.engine, inbox.record_send_failure, message.id, summary, retry_in)
         # A message failed for good lets the chat's later messages go; one that will be
         # tried again holds them back, so the chat reads in order.
+        if retry_in is not None:
+            self._held.add(key)
         return retry_in is None
-
-    async def _book(self, record: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """The bookkeeping after a send is retried on its own: the message is out and
-        must not be sent again because a database write failed once."""
-        for attempt in range(1, BOOKKEEPING_ATTEMPTS + 1):
-            try:
-                async with self.engine.transaction() as session:
-                    await record(session, *args)
-                    await session.commit()
-                return
-            except Exception as error:  # noqa: BLE001
-                if attempt == BOOKKEEPING_ATTEMPTS:
-                    log.error("outbox bookkeeping failed: %s", type(error).__name__)
-                    raise
-                await asyncio.sleep(0.2 * attempt)
 
 
 class InboxWorker(_Workers):
@@ -190,7 +294,7 @@ class InboxWorker(_Workers):
         engine: Engine,
         channels: dict[str, Channel],
         outbox: OutboxSender | None = None,
-        concurrency: int = 8,
+        concurrency: int = TURNS_AT_ONCE,
         sweep_seconds: float = 1.0,
     ) -> None:
         super().__init__(concurrency, sweep_seconds)
@@ -198,58 +302,89 @@ class InboxWorker(_Workers):
         self.channels = channels
         self.outbox = outbox
         self.set_aside = 0
+        self._known: set[int] = set()  # queued or under way here
 
-    async def keys_with_work(self) -> list[tuple[str, str]]:
-        async with self.engine.db.session() as session:
-            senders = await inbox.pending_senders(session)
-        return [sender for sender in senders if sender[0] in self.channels]
+    def offer(self, rows: list[Queued]) -> None:
+        for row in rows:
+            if row.channel in self.channels and row.id not in self._known:
+                self._known.add(row.id)
+                self.enqueue((row.channel, row.sender), [row])
 
-    async def work_on(self, key: tuple[str, str]) -> bool:
-        channel_name, sender = key
-        channel = self.channels[channel_name]
+    def forget(self, key, items: list) -> None:
+        self._known.difference_update(item.id for item in items)
+
+    async def sweep(self) -> None:
         async with self.engine.db.session() as session:
-            row = await inbox.oldest_pending(session, channel_name, sender)
-        if row is None:
-            return False
+            rows = await inbox.pending_updates(session)
+        self.offer(rows)
+
+    async def work_on(self, key: tuple[str, str], item: Queued) -> bool:
         try:
-            parsed = channel.parse(row.raw)
+            return await self._turn(item)
+        finally:
+            self._known.discard(item.id)
+
+    async def _turn(self, item: Queued) -> bool:
+        channel = self.channels[item.channel]
+        if item.raw is None:  # found by the sweep: the body is read now
+            async with self.engine.db.session() as session:
+                item = await inbox.pending_body(session, item.id)
+            if item is None:
+                return True
+        try:
+            parsed = channel.parse(item.raw)
         except Exception as error:  # noqa: BLE001 - one bad update never stops the rest
-            await self._set_aside_unparseable(row.id, channel_name, error)
+            await self._set_aside_unparseable(item.id, item.channel, error)
             return True
+        # The inbox claim applies an update once: the engine's own receipt is not needed.
+        inbound = replace(parsed.inbound, update_key=None) if parsed.inbound else None
+        # A tapped button stops spinning while the turn runs, not before it.
+        ack = (
+            asyncio.create_task(self._acknowledge(channel, item.raw)) if not item.attempts else None
+        )
         try:
-            if row.attempts == 0:
-                await channel.acknowledge(row.raw)
-            photo = await self.engine.prepare(parsed.inbound) if parsed.inbound else None
-            applied = await self._apply(row.id, channel_name, sender, parsed, photo)
+            photo = await self.engine.prepare(inbound) if inbound else None
+            state, outgoing = await self._apply(item, parsed, inbound, photo)
         except Exception as error:  # noqa: BLE001 - recorded, retried, then set aside
-            return await self._turn_failed(row.id, row.attempts, channel_name, parsed, error)
-        if applied and self.outbox is not None:
-            self.outbox.wake()
-        return applied
+            return await self._turn_failed(item, parsed, error)
+        finally:
+            if ack is not None:
+                await ack
+        if outgoing and self.outbox is not None:
+            self.outbox.offer(outgoing)
+        if state == inbox.BUSY:  # another worker is on this sender: look again soon
+            asyncio.get_running_loop().call_later(0.05, self.wake)
+            return False
+        return True
 
-    async def _apply(self, row_id: int, channel: str, sender: str, parsed: Parsed, photo):
+    @staticmethod
+    async def _acknowledge(channel: Channel, raw: Any) -> None:
+        try:
+            await channel.acknowledge(raw)
+        except Exception as error:  # noqa: BLE001 - best effort
+            log.info("%s: not acknowledged (%s)", channel.name, type(error).__name__)
+
+    async def _apply(self, item: Queued, parsed: Parsed, inbound, photo):
         async with self.engine.transaction() as session:
-            if not await inbox.try_lock(session, f"in:{channel}:{sender}"):
-                return False  # another worker is on this sender
-            current = await inbox.oldest_pending(session, channel, sender)
-            if current is None or current.id != row_id:
-                return current is not None  # applied meanwhile elsewhere: read again
-            if parsed.inbound is not None:
-                replies, language = await self.engine.apply(session, parsed.inbound, photo)
+            state = await inbox.claim(session, item.id, item.channel, item.sender)
+            if state != inbox.CLAIMED:
+                return state, []
+            if inbound is not None:
+                replies, language = await self.engine.apply(session, inbound, photo)
             else:
-                replies, language = await self._notice(session, channel, parsed)
+                replies, language = await self._notice(session, item.channel, parsed)
             if parsed.chat_id:
                 inbox.add_replies(
                     session,
-                    channel,
+                    item.channel,
                     parsed.chat_id,
                     language,
                     [reply_to_json(reply) for reply in replies],
-                    inbox_id=row_id,
+                    inbox_id=item.id,
                 )
-            await inbox.mark_done(session, row_id)
+            outgoing = inbox.lease_new_messages(session, LEASE_SECONDS)
             await session.commit()
-        return True
+        return state, [Outgoing.of(row) for row in outgoing]
 
     async def _language(self, session, channel: str, sender: str) -> str:
         person = await people.find_by_account(session, channel, sender) if sender else None
@@ -272,42 +407,74 @@ class InboxWorker(_Workers):
             await inbox.record_failure(session, row_id, type(error).__name__, set_aside=True)
             await session.commit()
 
-    async def _turn_failed(self, row_id, attempts, channel, parsed: Parsed, error) -> bool:
-        final = attempts + 1 >= MAX_TURN_ATTEMPTS
+    async def _turn_failed(self, item: Queued, parsed: Parsed, error: Exception) -> bool:
+        final = item.attempts + 1 >= MAX_TURN_ATTEMPTS
         log.error(
             "%s update %s failed (%s), attempt %d%s",
-            channel,
-            row_id,
+            item.channel,
+            item.id,
             type(error).__name__,
-            attempts + 1,
+            item.attempts + 1,
             ": set aside" if final else "",
             exc_info=error if final else None,
         )
         async with self.engine.transaction() as session:
-            await inbox.record_failure(session, row_id, type(error).__name__, set_aside=final)
+            await inbox.record_failure(session, item.id, type(error).__name__, set_aside=final)
             if final and parsed.chat_id:
-                language = await self._language(session, channel, parsed.sender)
+                language = await self._language(session, item.channel, parsed.sender)
                 reply = reply_to_json(Reply(t(language, "error_generic")))
-                inbox.add_replies(session, channel, parsed.chat_id, language, [reply], row_id)
+                inbox.add_replies(session, item.channel, parsed.chat_id, language, [reply], item.id)
+            outgoing = inbox.lease_new_messages(session, LEASE_SECONDS)
             await session.commit()
-        if final and self.outbox is not None:
-            self.outbox.wake()
+        if outgoing and self.outbox is not None:
+            self.outbox.offer([Outgoing.of(row) for row in outgoing])
         return final  # a retried update holds the sender's later ones back
 
 
 class Intake:
-    """Where channels put what they fetched: stored and committed, then acknowledged."""
+    """Where channels put what they fetched: stored and committed, then acknowledged.
+    Stores that arrive together (webhook requests) share one transaction."""
 
     def __init__(self, engine: Engine, worker: InboxWorker | None = None) -> None:
         self.engine = engine
         self.worker = worker
+        self._waiting: list[tuple[str, list, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
 
     async def store(self, channel: str, updates: list[tuple[str, str, Any]]) -> int:
         if not updates:
             return 0
+        stored = asyncio.get_running_loop().create_future()
+        self._waiting.append((channel, updates, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await stored
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                new = await self._store_batch(batch)
+            except Exception as error:  # noqa: BLE001 - each caller gets it (not stored)
+                for _channel, _updates, stored in batch:
+                    stored.set_exception(error)
+                continue
+            for (_channel, _updates, stored), rows in zip(batch, new, strict=True):
+                stored.set_result(len(rows))
+                if self.worker is not None:
+                    self.worker.offer(rows)
+
+    async def _store_batch(self, batch) -> list[list[Queued]]:
+        by_channel: dict[str, list] = {}
+        for channel, updates, _stored in batch:
+            by_channel.setdefault(channel, []).extend(updates)
         async with self.engine.transaction() as session:
-            new = await inbox.store_updates(session, channel, updates)
+            new = {c: await inbox.store_updates(session, c, rows) for c, rows in by_channel.items()}
             await session.commit()
-        if self.worker is not None:
-            self.worker.wake()
-        return new
+        # Each caller learns what was new among its own updates.
+        keys = {c: {row.id: row for row in rows} for c, rows in new.items()}
+        result = []
+        for channel, updates, _stored in batch:
+            wanted = {key[:64] for key, _sender, _raw in updates}
+            result.append([r for r in keys[channel].values() if r.key in wanted])
+        return result

@@ -36,6 +36,7 @@ class Runtime:
         for channel in self.channels.values():
             await channel.open()
             self._opened.append(channel)
+        await self.sender.take_over()  # queued before any new turn's replies
         self.sender.start()
         await self.worker.run_until_idle()  # what the last process left, first
         self.worker.start()

@@ -42,14 +42,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Turns applied at once and messages sent at once by one bot process (bot/pipeline.py),
+# however many people write: the PostgreSQL pool is sized from them.
+TURNS_AT_ONCE = 8
+SENDS_AT_ONCE = 8
+
+
+def pool_for(turns: int = TURNS_AT_ONCE, sends: int = SENDS_AT_ONCE) -> dict[str, int]:
+    """A connection per turn and per send (a send holds its chat's lock), a few for the
+    sweeps, the intake and the marks of sent messages; the overflow serves reports,
+    exports and the web pages beside them."""
+    return {"pool_size": turns + sends + 4, "max_overflow": turns + sends}
+
+
 def create_engine(url: str, **kwargs) -> AsyncEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 10}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    for name, value in pool_for().items():
+        kwargs.setdefault(name, value)
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -7,10 +7,11 @@ delivered after. See bot/pipeline.py for the workers that move rows along.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import bindparam, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,74 +42,100 @@ async def try_lock(session: AsyncSession, key: str) -> bool:
 # --- inbox ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A pending update as a worker holds it (``raw`` None: read it when its turn comes)."""
+
+    id: int
+    channel: str
+    sender: str
+    raw: Any = None
+    attempts: int = 0
+    key: str = ""
+
+
 async def store_updates(
     session: AsyncSession, channel: str, updates: list[tuple[str, str, Any]]
-) -> int:
-    """Stores (update key, sender key, raw body) rows; a key seen before is skipped
-    (the messenger delivered it again). Returns how many were new."""
-    new = 0
+) -> list[Queued]:
+    """Stores (update key, sender key, raw body) rows in one statement; a key seen before
+    is skipped (the messenger delivered it again). Returns the new rows, oldest first."""
+    rows: dict[str, dict] = {}
+    now = utcnow()
     for key, sender, raw in updates:
-        statement = (
-            _insert(session)(InboxUpdate)
-            .values(
+        key = key[:64]
+        rows.setdefault(
+            key,
+            dict(
                 channel=channel,
-                update_key=key[:64],
+                update_key=key,
                 sender_key=sender[:64],
                 raw=raw,
                 status="pending",
                 attempts=0,
-                received_at=utcnow(),
-            )
-            .on_conflict_do_nothing()
+                received_at=now,
+            ),
         )
-        new += (await session.exec(statement)).rowcount
-    return new
-
-
-async def pending_senders(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
-    """(channel, sender) pairs with updates waiting, the longest waiting first."""
-    first = func.min(InboxUpdate.id)
+    if not rows:
+        return []
     statement = (
-        select(InboxUpdate.channel, InboxUpdate.sender_key)
+        _insert(session)(InboxUpdate)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing()
+        .returning(col(InboxUpdate.id), col(InboxUpdate.update_key))
+    )
+    new = sorted((await session.exec(statement)).all())
+    return [Queued(i, channel, rows[k]["sender_key"], rows[k]["raw"], 0, k) for i, k in new]
+
+
+async def pending_updates(session: AsyncSession, limit: int = 500) -> list[Queued]:
+    """Pending updates, oldest first, without their bodies (the sweep's cheap look)."""
+    statement = (
+        select(InboxUpdate.id, InboxUpdate.channel, InboxUpdate.sender_key, InboxUpdate.attempts)
         .where(InboxUpdate.status == "pending")
-        .group_by(InboxUpdate.channel, InboxUpdate.sender_key)
-        .order_by(first)
+        .order_by(col(InboxUpdate.id))
         .limit(limit)
     )
-    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+    return [Queued(r[0], r[1], r[2], None, r[3]) for r in (await session.exec(statement)).all()]
 
 
-async def oldest_pending(
-    session: AsyncSession, channel: str, sender: str, for_update: bool = False
-) -> InboxUpdate | None:
-    statement = (
-        select(InboxUpdate)
-        .where(
-            InboxUpdate.status == "pending",
-            InboxUpdate.channel == channel,
-            InboxUpdate.sender_key == sender,
-        )
-        .order_by(col(InboxUpdate.id))
-        .limit(1)
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.exec(statement)).first()
+async def pending_body(session: AsyncSession, update_id: int) -> Queued | None:
+    row = await session.get(InboxUpdate, update_id)
+    if row is None or row.status != "pending":
+        return None
+    return Queued(row.id, row.channel, row.sender_key, row.raw, row.attempts)
 
 
-async def still_pending(session: AsyncSession, update_id: int) -> bool:
-    statement = select(InboxUpdate.id).where(
-        InboxUpdate.id == update_id, InboxUpdate.status == "pending"
-    )
-    return (await session.exec(statement)).first() is not None
+CLAIMED, BUSY, GONE = "claimed", "busy", "gone"
+
+_CLAIM = """UPDATE inbox_update SET status = 'done', processed_at = :now
+WHERE id = :id AND status = 'pending' AND NOT EXISTS (
+    SELECT 1 FROM inbox_update AS older WHERE older.status = 'pending'
+    AND older.channel = :channel AND older.sender_key = :sender AND older.id < :id)"""
+
+# PostgreSQL, one round trip: the sender's advisory lock (another worker holds it: BUSY)
+# and the claim. A CTE holding a volatile function runs once.
+_CLAIM_PG = f"""WITH got AS (
+    SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0)) AS locked),
+claimed AS ({_CLAIM.replace("WHERE id", "WHERE (SELECT locked FROM got) AND id")}
+    RETURNING id)
+SELECT (SELECT locked FROM got), (SELECT count(*) FROM claimed)"""
 
 
-async def mark_done(session: AsyncSession, update_id: int) -> None:
-    await session.exec(
-        update(InboxUpdate)
-        .where(col(InboxUpdate.id) == update_id)
-        .values(status="done", processed_at=utcnow())
-    )
+_NOW = bindparam("now", type_=InboxUpdate.__table__.c.processed_at.type)
+
+
+async def claim(session: AsyncSession, update_id: int, channel: str, sender: str) -> str:
+    """Marks the update done as the first statement of the turn's transaction (so a
+    rollback puts it back): CLAIMED, BUSY (PostgreSQL: another worker is on this
+    sender), or GONE (applied already, or an older update of the sender is pending)."""
+    params = {"id": update_id, "channel": channel, "sender": sender, "now": utcnow()}
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        params["key"] = f"in:{channel}:{sender}"
+        statement = text(_CLAIM_PG).bindparams(_NOW)
+        locked, claimed = (await session.exec(statement, params=params)).one()
+        return CLAIMED if claimed else GONE if locked else BUSY
+    result = await session.exec(text(_CLAIM).bindparams(_NOW), params=params)
+    return CLAIMED if result.rowcount == 1 else GONE
 
 
 async def record_failure(session: AsyncSession, update_id: int, error: str, set_aside: bool) -> int:
@@ -185,15 +212,64 @@ async def oldest_unsent(
     return (await session.exec(statement)).first()
 
 
-async def record_part_sent(session: AsyncSession, message_id: int, parts: int) -> None:
-    """One more messenger message is out; the row is sent when all ``parts`` are."""
-    row = await session.get(OutboxMessage, message_id)
-    if row is None:
-        return
-    row.parts_sent += 1
-    if row.parts_sent >= parts:
-        row.status, row.sent_at = "sent", utcnow()
-    session.add(row)
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to deliver, as the turn that wrote it hands it to the sender."""
+
+    id: int
+    channel: str
+    chat_id: str
+    language: str
+    replies: list
+    parts_sent: int = 0
+    attempts: int = 0
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Outgoing:
+        return cls(
+            row.id,
+            row.channel,
+            row.chat_id,
+            row.language,
+            row.replies,
+            row.parts_sent,
+            row.attempts,
+        )
+
+
+def lease_new_messages(session: AsyncSession, seconds: float) -> list[OutboxMessage]:
+    """The messages this turn wrote (to any chat), held for this process for ``seconds``:
+    it delivers them as soon as the turn commits, and a sweep (here or in another worker)
+    takes them only if it has not, after that."""
+    rows = [
+        row
+        for row in [*session.new, *session.identity_map.values()]
+        if isinstance(row, OutboxMessage) and row.status == "pending" and row.attempts == 0
+    ]
+    until = utcnow() + timedelta(seconds=seconds)
+    for row in rows:
+        row.next_attempt_at = until
+    return rows
+
+
+async def record_parts_sent(session: AsyncSession, marks: dict[int, tuple[int, int]]) -> None:
+    """{message id: (parts out, parts in all)}, one statement for many messages: a
+    message is sent when all its parts are."""
+    now = utcnow()
+    table = OutboxMessage.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values(parts_sent=bindparam("out"), status=bindparam("st"), sent_at=bindparam("at"))
+    )
+    params = [
+        {"message_id": i, "out": out, "st": "sent", "at": now}
+        if out >= of
+        else {"message_id": i, "out": out, "st": "pending", "at": None}
+        for i, (out, of) in marks.items()
+    ]
+    connection = await session.connection()
+    await connection.execute(statement, params)
 
 
 async def record_send_failure(
