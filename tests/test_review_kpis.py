@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from storage import people, review, runs, sites
+from storage import corrections, people, review, runs, sites
 from storage.kpis import compute_kpis
 from storage.models import Answer, ChecklistRun, Site, utcnow
 
@@ -63,13 +63,13 @@ async def test_a_correction_and_an_approval_move_the_indicators(db):
         asked = await review.record(
             session, check.id, 0, "needs_correction", head.id, question_ids=["packaging_replaced"]
         )
-        draft = await review.start_correction(
+        draft = await corrections.start_correction(
             session, check, asked.seq, "packaging_replaced", "zalo"
         )
         fixed = await runs.answers_of(session, draft.id)
         fixed["packaging_replaced"].value_text = "full"
         corrected = await review.record(session, check.id, 1, "corrected", inspector.id)
-        await review.change_answers(
+        await corrections.change_answers(
             session,
             check.id,
             fixed,
@@ -104,13 +104,13 @@ async def test_the_export_carries_the_review_state_the_history_and_the_rule(db, 
     async with db.session() as session:
         inspector, head, check = await _seed(session)
         asked = await review.record(session, check.id, 0, "needs_correction", head.id)
-        draft = await review.start_correction(
+        draft = await corrections.start_correction(
             session, check, asked.seq, "packaging_replaced", "zalo"
         )
         fixed = await runs.answers_of(session, draft.id)
         fixed["packaging_replaced"].value_text = "full"
         await review.record(session, check.id, 1, "corrected", inspector.id)
-        await review.change_answers(
+        await corrections.change_answers(
             session, check.id, fixed, changed_by_id=inspector.id, reason="Bao bì đã thay"
         )
         await review.record(session, check.id, 2, "approved", head.id)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from handlers import review as rules
-from storage import people, review, runs
+from storage import corrections, people, review, runs
 from storage.models import Answer, ChecklistRun, Person, utcnow
 
 
@@ -141,19 +141,19 @@ async def test_a_correction_changes_only_what_differs_and_keeps_the_old_values(d
         who = await _people(session)
         check = await _check(session, who["inspector"], q1="yes", q3="40", q5="no")
         step = await review.record(session, check.id, 0, "needs_correction", who["head"].id)
-        draft = await review.start_correction(session, check, step.seq, "q3", "zalo")
+        draft = await corrections.start_correction(session, check, step.seq, "q3", "zalo")
         assert draft.supersedes_id == check.id and draft.status == "draft"
-        assert (await review.correction_of(session, draft.id)).run_id == check.id
-        assert (await review.open_correction(session, check.id)).id == draft.id
+        assert (await corrections.correction_of(session, draft.id)).run_id == check.id
+        assert (await corrections.open_correction(session, check.id)).id == draft.id
         fixed = await runs.answers_of(session, draft.id)
         fixed["q3"].value_text = "75"
         fixed["q5"].skipped, fixed["q5"].value_text = True, None
-        changes = await review.change_answers(
+        changes = await corrections.change_answers(
             session, check.id, fixed, changed_by_id=who["inspector"].id, reason="Số liệu"
         )
         await session.commit()
         after = await runs.answers_of(session, check.id)
-        history = await review.changes_of(session, [check.id])
+        history = await corrections.changes_of(session, [check.id])
     assert [c.question_id for c in changes] == ["q3", "q5"]
     assert (
         after["q3"].value_text == "75" and after["q5"].skipped and after["q1"].value_text == "yes"

@@ -16,7 +16,7 @@ from handlers.catalog import LANGUAGES, t
 from handlers.checklist import Checklist
 from handlers.conversation.base import TurnBase
 from handlers.messages import Choice, Reply, reply_to_json
-from storage import inbox, people, runs
+from storage import corrections, inbox, people, runs
 from storage import review as store
 from storage.models import ChecklistRun, Person, ReviewEvent, Site
 from storage.textnorm import fold
@@ -113,7 +113,7 @@ class Corrections(TurnBase):
         if state != "needs_correction" or seq != payload.seq:
             return [Reply(self.t("rv_fix_not_pending", id=check.id))]
         if run is not None:
-            correction = await store.correction_of(self.session, run.id)
+            correction = await corrections.correction_of(self.session, run.id)
             if correction is not None and correction.run_id == check.id:
                 return await self._prompt(run)  # already correcting it: carry on
             return [Reply(self.t("rv_fix_other_draft", id=check.id))] + await self._resume_offer(
@@ -128,7 +128,7 @@ class Corrections(TurnBase):
             flagged = checklist.relevant_questions(await runs.answers_of(self.session, check.id))[
                 :1
             ]
-        draft = await store.start_correction(
+        draft = await corrections.start_correction(
             self.session, check, seq, flagged[0].id, self.inbound.channel
         )
         self._forget_answers()
@@ -144,7 +144,7 @@ class Corrections(TurnBase):
     async def _advance(self, run, checklist: Checklist, after: str | None) -> list[Reply]:
         """In a correction: the next question asked about that is not answered again yet
         (or one that an answer made relevant), then the review screen."""
-        correction = await store.correction_of(self.session, run.id) if run.editing else None
+        correction = await corrections.correction_of(self.session, run.id) if run.editing else None
         if correction is None:
             return await super()._advance(run, checklist, after)
         answers = await self._answers(run)
@@ -169,7 +169,7 @@ class Corrections(TurnBase):
         return await self._question_prompt(run, checklist)
 
     async def _submit(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
-        correction = await store.correction_of(self.session, run.id)
+        correction = await corrections.correction_of(self.session, run.id)
         answers = await self._answers(run)
         if correction is None or checklist.first_unanswered(answers) is not None:
             return await super()._submit(run, checklist)
@@ -195,7 +195,7 @@ class Corrections(TurnBase):
                 Reply(self.t("rv_resubmit_stale", id=check.id, state=self.t(f"rv_state_{now}")))
             ]
         request = (await store.events_of(self.session, check.id))[seq - 1]
-        changes = await store.change_answers(
+        changes = await corrections.change_answers(
             self.session,
             check.id,
             fixed,

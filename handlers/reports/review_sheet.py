@@ -12,6 +12,7 @@ from handlers.catalog import t
 from handlers.reports.answers import answer_text
 from handlers.reports.cells import MOMENT
 from handlers.reports.formatting import local_time
+from storage import corrections
 from storage import review as store
 
 
@@ -28,7 +29,7 @@ async def review_data(session, scope, rule: str) -> ReviewData:
     return ReviewData(
         rule,
         await store.reviewed_in(session, scope.start, scope.end),
-        await store.changes_in(session, scope.start, scope.end),
+        await corrections.changes_in(session, scope.start, scope.end),
     )
 
 
@@ -74,4 +75,4 @@ def _value(question, value: dict | None, language: str) -> str:
         return t(language, "rv_no_answer")
     if value.get("skipped"):
         return t(language, "answer_skipped")
-    return answer_text(question, store.as_answer(value), language)
+    return answer_text(question, corrections.as_answer(value), language)
