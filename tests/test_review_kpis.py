@@ -152,3 +152,16 @@ def test_the_rule_goes_from_the_configuration_to_every_report(tmp_path):
     assert build_engine(config).report_settings.review_rule == "approved"
     assert report_settings(config).review_rule == "approved"
     assert load_config(None).get("review", "indicators") == "all"
+
+
+async def test_the_annual_report_says_which_checks_the_figures_count(db, tmp_path):
+    import docx
+
+    from handlers.reports import ReportSettings, report_docx
+
+    async with db.session() as session:
+        await _seed(session)
+        settings = ReportSettings(timezone=TZ, out_dir=tmp_path, review_rule="approved")
+        path = await report_docx(session, YEAR, tmp_path / "r.docx", settings=settings)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "Chỉ tiêu chỉ tính các phiếu đã được duyệt." in text

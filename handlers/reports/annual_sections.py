@@ -134,6 +134,9 @@ def _indicator_table(draft: ReportDraft, document) -> None:
     widths = [1.0, layout.TEXT_WIDTH_CM - fixed, *([1.6] * len(years)), 2.6, 1.5, 3.4]
     centred = range(2, 4 + len(years))
     layout.table(document, headers, rows, widths, size_pt=11, centred=(0, *centred))
+    # Which checks the figures count ([review] indicators).
+    rule = draft.t(f"rv_rule_{draft.kpis.scope.review_rule}")
+    draft.paragraph(document, rule, italic=True, indent=False)
 
 
 def _annex_table(draft: ReportDraft, document, checklist_id: str, checks: list[kpi.CheckRow]):
