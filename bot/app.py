@@ -6,8 +6,8 @@ from bot.config import Config
 from handlers.checklist import ChecklistRegistry
 from handlers.engine import Engine, EngineSettings
 from handlers.privacy import PrivacySettings
+from handlers.targets import Targets
 from storage.db import Database
-from storage.kpis import Targets
 
 
 def engine_settings(config: Config) -> EngineSettings:

@@ -15,6 +15,9 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.logs import hide_tokens
+from handlers.targets import DEFAULTS as TARGET_DEFAULTS
+from handlers.targets import TARGETED, parse_targets
+from storage.vocabulary import START_YEAR
 
 
 class ConfigError(Exception):
@@ -119,8 +122,6 @@ def _review_rule(value: str) -> str:
 
 def _targets(percent: bool):
     def check(value: str) -> str:
-        from storage.kpis import parse_targets
-
         try:
             parse_targets(value, percent)
         except ValueError:
@@ -201,12 +202,12 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "tile_url": (str, "", _tile_url),
     },
     # The plan's targets (Decision 889/QĐ-TTg): VALUE@YEAR, several separated by commas.
+    # The defaults are handlers/targets.py's (one copy), percentages where it says so.
     "targets": {
-        "start_year": (int, 2021, _positive),
-        "k1": (str, "70%@2025, 100%@2030", _targets(percent=True)),
-        "k2": (str, "1-2@2025", _targets(percent=False)),
-        "k3": (str, "85%@2025, 100%@2030", _targets(percent=True)),
-        "k4": (str, "0@2030", _targets(percent=False)),
+        "start_year": (int, START_YEAR, _positive),
+        **{
+            key: (str, TARGET_DEFAULTS[key], _targets(percent=TARGETED[key][0])) for key in TARGETED
+        },
     },
     # Personal data (Law 91/2025/QH15, Decree 356/2025/NĐ-CP): see the README.
     "privacy": {

@@ -28,9 +28,9 @@ from handlers.conversation.commands import REPORT_COMMANDS, command_word
 from handlers.conversation.turn import MAX_INPUT, Turn
 from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacySettings
+from handlers.targets import Targets
 from storage import people, runs
 from storage.db import Database
-from storage.kpis import Targets
 from storage.models import Person
 from storage.textnorm import clean_text
 

@@ -13,10 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storage.kpis import Kpis, Ratio
-from storage.kpis.scope import START_YEAR
+# Light on purpose: bot/config.py takes the defaults from here, and `fieldbot --help`
+# must not import SQLAlchemy (storage.kpis); the figures are only read.
+from storage.vocabulary import START_YEAR
+
+if TYPE_CHECKING:
+    from storage.kpis import Kpis, Ratio
 
 
 class Status(StrEnum):

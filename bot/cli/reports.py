@@ -40,7 +40,7 @@ def _year(args: argparse.Namespace, config: Config) -> int:
 
 def _report_settings(config: Config):
     from handlers.reports import ReportSettings
-    from storage.kpis import Targets
+    from handlers.targets import Targets
 
     return ReportSettings(
         timezone=config.timezone,

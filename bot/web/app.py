@@ -53,7 +53,7 @@ class Console:
         if self._settings is None:
             from handlers.checklist import ChecklistRegistry
             from handlers.reports import ReportSettings
-            from storage.kpis import Targets
+            from handlers.targets import Targets
 
             self._settings = ReportSettings(
                 timezone=self.config.timezone,

@@ -28,8 +28,6 @@ Targets and status are judged in handlers/targets.py (pure, no SQL).
 
 from __future__ import annotations
 
-from typing import Any
-
 from storage.kpis.indicators import compute_kpis
 from storage.kpis.keys import (
     CLEANER_PRODUCTION,
@@ -83,16 +81,3 @@ __all__ = [
     "sites_with_activity",
     "stream_checks",
 ]
-
-# Moved to handlers/targets.py (pure, no SQL). Until handlers/engine.py, bot/app.py,
-# bot/config.py and the CLI import them from there, these names resolve on first use,
-# so importing storage never imports handlers.
-_MOVED_TO_HANDLERS = ("Targets", "Target", "parse_targets")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_HANDLERS:
-        from handlers import targets
-
-        return getattr(targets, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

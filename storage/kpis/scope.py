@@ -13,11 +13,9 @@ import sqlalchemy as sa
 
 from storage.models import Answer, ChecklistRun, Person, ReportConfirmation, Site
 from storage.review import counted
+from storage.vocabulary import START_YEAR  # one copy, light enough for bot/config.py
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-# The programme's first year: K1 and K2 count from 1 January of it (configurable
-# as [targets] start_year).
-START_YEAR = 2021
 
 run_t = ChecklistRun.__table__
 answer_t = Answer.__table__
