@@ -270,3 +270,20 @@ async def test_two_reviewers_at_once_on_postgresql_one_wins_the_other_is_told(
     assert [approved in text for text in texts].count(True) == 1, texts
     assert any(lost in text or t("vi", "rv_stale", id=check_id) in text for text in texts), texts
     assert await states(db, check_id) == ["approved"]
+
+
+async def test_the_card_shows_the_checks_photo(tg, zalo, sqlite_db, sqlite_target, tmp_path):
+    check_id = await seed(sqlite_db)
+    photo = tmp_path / "media" / str(check_id) / "photo-1.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8 a checkout counter")
+    async with sqlite_db.session() as session:
+        answers = await runs.answers_of(session, check_id)
+        answers["photo"].skipped, answers["photo"].value_text = False, str(photo)
+        session.add(answers["photo"])
+        await session.commit()
+    async with running_bot(tg, zalo, sqlite_target.url, tmp_path / "media"):
+        card = await Phone(tg, HEAD_TG).send("/review", f"Phiếu #{check_id} —")
+    photos = [r for r in tg.messages_to(HEAD_TG) if r.method == "sendPhoto"]
+    assert [r.text for r in photos] == [t("vi", "rv_card_photo", id=check_id)]
+    assert photos[0].message["message_id"] < card.message["message_id"]  # before the card

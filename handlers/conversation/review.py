@@ -15,6 +15,8 @@ everything that is not about review.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handlers import payloads as p
 from handlers import review as rules
 from handlers.conversation.choices import as_number
@@ -157,15 +159,11 @@ class Review(History):
                 photo = answer.value_text
         replies = [Reply("\n".join(lines))]
         if photo is not None and self._rv_photo_exists(photo):
-            from pathlib import Path
-
             replies.insert(0, Reply(self.t("rv_card_photo", id=check.id), picture=Path(photo)))
         return replies
 
     @staticmethod
     def _rv_photo_exists(path: str) -> bool:
-        from pathlib import Path
-
         return Path(path).is_file()
 
     # --- the decision ------------------------------------------------------------------
