@@ -6,6 +6,7 @@ from handlers.conversation.answers import Answers
 from handlers.conversation.choices import Choices
 from handlers.conversation.commands import Commands
 from handlers.conversation.corrections import Corrections
+from handlers.conversation.department_report import DepartmentReports
 from handlers.conversation.navigation import Navigation
 from handlers.conversation.privacy import Privacy
 from handlers.conversation.prompts import Prompts
@@ -25,6 +26,7 @@ class Turn(
     Corrections,
     Registration,
     Privacy,
+    DepartmentReports,
     Commands,
     Choices,
     Sites,
@@ -52,7 +54,10 @@ class Turn(
     async def _dispatch(self) -> list[Reply]:
         text = clean_text(self.inbound.text or "").strip()
         if len(text) > MAX_INPUT:
-            return [Reply(self.t("too_long", limit=MAX_INPUT))] + await self._current_prompt()
+            # The text goes back as it came, so the inspector can shorten it, not retype it.
+            length, limit = self.count(len(text)), self.count(MAX_INPUT)
+            refused = Reply(self.t("too_long", length=length, limit=limit))
+            return [refused, Reply(text)] + await self._current_prompt()
         if self.person is None:
             return await self._stranger(text)
         if not self.person.active:

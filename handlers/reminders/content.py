@@ -10,6 +10,7 @@ from datetime import date
 from handlers.catalog import t
 from handlers.messages import Choice, Reply
 from handlers.payloads import ConfirmReport
+from handlers.report_forms.screens import payload as form_payload
 from storage.models import Deadline, Department
 
 # Checklists that record models built (TTKC's cleaner-production models), not sites
@@ -79,10 +80,15 @@ def reminder(
     )
     lines = [head, progress] if progress else [head]  # no checklist: no empty line
     payload = ConfirmReport(deadline_id=deadline.id, year=year, department=department.code)
-    choice = Choice(t(language, "button_report_done"), payload.encode())
+    choices = [Choice(t(language, "button_report_done"), payload.encode())]
+    if deadline.yearly_month is not None:
+        # The annual report can be written in the bot (handlers/report_forms): "Lập
+        # báo cáo" opens the form where it stopped; submitting it confirms the report.
+        choices.insert(0, Choice(t(language, "button_report_form"), form_payload("op", year)))
+        lines.append(t(language, "dr_reminder_hint"))
 
     def reply(how: str) -> Reply:
-        return Reply("\n".join([*lines, t(language, how)]), [choice])
+        return Reply("\n".join([*lines, t(language, how)]), choices)
 
     return Message([reply("reminder_confirm_buttons")], [reply("reminder_confirm_typed")])
 
