@@ -41,7 +41,7 @@ async def test_on_telegram_the_reminder_has_a_button_and_says_press_or_type(bot,
         "Khi đơn vị đã nộp, anh/chị bấm nút hoặc gõ “Đã nộp báo cáo”."
     )
     # The annual report: written in the bot ("Lập báo cáo") or sent on paper.
-    assert [button["text"] for button in message.buttons] == ["Lập báo cáo", "Đã nộp báo cáo"]
+    assert [button["text"] for button in message.buttons] == ["Đã nộp báo cáo", "Lập báo cáo"]
 
 
 async def test_on_zalo_the_reminder_says_type_and_never_press(
@@ -56,7 +56,7 @@ async def test_on_zalo_the_reminder_says_type_and_never_press(
         reminder = await ZaloPhone(zalo, head).expect("còn 7 ngày")
     assert "bấm" not in reminder.text.lower()
     assert "Khi đơn vị đã nộp, anh/chị gõ “Đã nộp báo cáo”." in reminder.text
-    assert reminder.numbered == {1: "Lập báo cáo", 2: "Đã nộp báo cáo"}
+    assert reminder.numbered == {1: "Đã nộp báo cáo", 2: "Lập báo cáo"}
 
 
 async def test_ktatmt_reads_its_own_progress_once_and_an_escalation_without_itself(

@@ -460,7 +460,10 @@ async def test_a_reminder_never_takes_over_the_open_question_on_zalo(
             Notifier(sqlite_db, {"zalo": channel}),
         )
         reminder = await phone.expect("còn 7 ngày")
-        assert reminder.numbered == {1: t("vi", "button_report_done")}
+        assert reminder.numbered == {
+            1: t("vi", "button_report_done"),
+            2: t("vi", "button_report_form"),
+        }
         await phone.send("1", "Câu 2/10")
         await phone.send("Da nop bao cao", "Đã ghi nhận: QLTM")
 

@@ -84,7 +84,8 @@ def reminder(
     if deadline.yearly_month is not None:
         # The annual report can be written in the bot (handlers/report_forms): "Lập
         # báo cáo" opens the form where it stopped; submitting it confirms the report.
-        choices.insert(0, Choice(t(language, "button_report_form"), form_payload("op", year)))
+        # Second, so a typed "1" still means "Đã nộp báo cáo" as before.
+        choices.append(Choice(t(language, "button_report_form"), form_payload("op", year)))
         lines.append(t(language, "dr_reminder_hint"))
 
     def reply(how: str) -> Reply:
