@@ -187,3 +187,43 @@ async def test_six_heads_file_one_is_sent_back_and_the_report_writes_itself(
     async with sqlite_db.session() as session:
         filed = await dept_reports.filed_reports(session, YEAR)
     assert [r.department_code for r in filed] == list(HEADS)
+
+
+async def test_the_reminder_opens_the_form_where_it_stopped_on_zalo(
+    zalo, sqlite_db, sqlite_target, tmp_path
+):
+    from datetime import datetime, time
+
+    from bot.notify import Notifier
+    from tests.test_zalo import running_zalo_bot
+
+    await seed(sqlite_db)
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    settings = ReminderSettings(timezone=zone, tick_time=time(8, 0))
+    reminders = Reminders(sqlite_db, ChecklistRegistry.load(), settings)
+    name, _tg, zalo_id = HEADS["QLTM"]
+    async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media") as channel:
+        phone = ZaloPhone(zalo, zalo_id, name)
+        await phone.send("/baocao", "1/11.")
+        await phone.choose("Không thêm nữa", "2/11.")
+        await phone.send("Đã làm việc với các siêu thị.", "Đã ghi 1")
+        await phone.send("/help", "/")  # any other command pauses the form
+        await reminders.tick(
+            datetime.combine(date(YEAR, 12, 3), time(8, 0), tzinfo=zone),
+            Notifier(sqlite_db, {"zalo": channel}),
+        )
+        reminder = await phone.expect("còn 7 ngày")
+        assert "bấm" not in reminder.text.lower() and "/baocao" in reminder.text
+        # (While the form is open a typed number answers it: a reminder never takes
+        # over the open question, as with checklists.)
+        resumed = await phone.choose("Lập báo cáo", "Tiếp tục báo cáo năm 2026")
+        assert "2/11." in resumed.text  # where it stopped, the message kept
+        await phone.send("Xong", "3/11.")
+        # The figure the checks give (1 supermarket checked), kept as it is.
+        known = await phone.send("Bỏ qua", "4/11.")
+        assert "Theo các phiếu kiểm tra đã gửi: 1." in known.text
+        await phone.send("Giữ nguyên", "5/11.")
+    async with sqlite_db.session() as session:
+        report = await dept_reports.get_report(session, "QLTM", YEAR)
+    assert report.answers["retail_text"] == "Đã làm việc với các siêu thị."
+    assert report.answers["retail_sites"] == 1 and "retail_meetings" not in report.answers
