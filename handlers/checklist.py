@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Checklist", "ChecklistError", "ChecklistRegistry", "Condition", "Option", "Question"]
 
+# A short label fits a Telegram button ("Sửa: " + label) on a phone.
+SHORT_LIMIT = 40
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # One clause of a `relevant` condition: qid == 'x', qid != 'x', qid contains 'x'.
 _CLAUSE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(==|!=|contains)\s*'([^']*)'\s*$")
@@ -100,10 +102,23 @@ class Checklist:
         return earlier[-1] if earlier else None
 
     def position(self, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
-        """(n, total) for "Câu n/total": counted among the questions that apply."""
+        """(n, total) for "Câu n/total": n among the questions that apply; the total
+        also counts those that may still apply (their condition hangs on a question not
+        answered yet), so an answer can shorten it but never make it jump up."""
         relevant = self.relevant_questions(answers)
         number = relevant.index(question) + 1 if question in relevant else 1
-        return number, len(relevant)
+        possible: list[Question] = []
+        for candidate in self.questions:
+            if all(self._may_hold(c, answers, possible) for c in candidate.relevant):
+                possible.append(candidate)
+        return number, max(number, len(possible))
+
+    def _may_hold(self, condition, answers: Mapping[str, Answer], possible: list) -> bool:
+        earlier = next((q for q in possible if q.id == condition.question_id), None)
+        answer = answers.get(condition.question_id)
+        if earlier is None or (answer is not None and answer.skipped):
+            return False
+        return answer is None or condition.holds(QUESTION_TYPES[earlier.type].comparable(answer))
 
     def obsolete_answers(self, answers: Mapping[str, Answer]) -> list[str]:
         """Answered questions that no longer apply (an edit changed a condition)."""
@@ -158,6 +173,7 @@ def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
         "constraint",
         "constraint_message",
         "quick",
+        "short",
     }
     unknown = set(raw) - known_keys
     if unknown:
@@ -170,6 +186,9 @@ def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
     constraint_message = {}
     if "constraint_message" in raw:
         constraint_message = _texts(raw["constraint_message"], where, "constraint_message")
+    short = _texts(raw["short"], where, "short") if "short" in raw else {}
+    if any(len(label) > SHORT_LIMIT for label in short.values()):
+        raise ChecklistError(f"{where}: short labels have at most {SHORT_LIMIT} characters")
     question = Question(
         id=question_id,
         type=kind,
@@ -180,6 +199,7 @@ def _question(raw: dict, where: str, earlier: dict[str, Question]) -> Question:
         constraint=dict(raw.get("constraint", {})),
         constraint_message=constraint_message,
         quick=tuple(raw.get("quick", ())),
+        short=short,
     )
     try:
         QUESTION_TYPES[kind].validate_definition(question)

@@ -6,6 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Channels that show buttons (and take a shared location): elsewhere choices are
+# numbered lists and texts must not say "bấm" (press) or "📎 → Vị trí".
+BUTTON_CHANNELS = frozenset({"telegram"})
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -38,6 +42,9 @@ class Inbound:
     # Whether the channel can deliver documents (Zalo cannot): if not, /export and
     # /report say where to get the file instead of building it for nothing.
     can_receive_files: bool = True
+    # The messenger's id of the message whose button was pressed (Telegram), so the
+    # reply can edit that message in place instead of sending a copy.
+    message_ref: str | None = None
 
 
 @dataclass
@@ -50,6 +57,17 @@ class Reply:
     # The open question wants a typed number: on channels without buttons a digit
     # is the answer itself, so the choices are shown as examples, not numbered.
     expects_number: bool = False
+    # Edit in place, where the channel can: the message this reply takes the place
+    # of, either a messenger message id (a pressed message) or the ``key`` of an
+    # earlier reply. Channels that cannot edit send it as a new message.
+    replaces: str | None = None
+    # Only worth showing as an edit (a question once answered, without its buttons):
+    # left out where it cannot replace its message.
+    edit_only: bool = False
+    # The name this reply's message is remembered by, for a later ``replaces``.
+    key: str | None = None
+    # The question wants the sender's location: a "📍 Gửi vị trí" keyboard button.
+    asks_location: bool = False
 
 
 # Telegram's limit; Zalo's (2,000) is smaller and passed explicitly.
@@ -84,6 +102,10 @@ def reply_to_json(reply: Reply) -> dict:
         "file": str(reply.file) if reply.file else None,
         "file_name": reply.file_name,
         "expects_number": reply.expects_number,
+        "replaces": reply.replaces,
+        "edit_only": reply.edit_only,
+        "key": reply.key,
+        "asks_location": reply.asks_location,
     }
 
 
@@ -95,4 +117,8 @@ def reply_from_json(data: dict) -> Reply:
         file=Path(data["file"]) if data.get("file") else None,
         file_name=data.get("file_name"),
         expects_number=bool(data.get("expects_number")),
+        replaces=data.get("replaces"),
+        edit_only=bool(data.get("edit_only")),
+        key=data.get("key"),
+        asks_location=bool(data.get("asks_location")),
     )

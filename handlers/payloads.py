@@ -26,6 +26,8 @@ _FIELD = {
     # An option id, yes/no, "today", a quick number ("25", "12.5", "-3").
     "code": re.compile(r"-?[a-z0-9][a-z0-9_.]{0,39}"),
     "department": re.compile(r"[A-Z0-9_]{1,16}"),
+    # A site search as folded text (storage.textnorm.fold: [a-z0-9 ] only).
+    "query": re.compile(r"[a-z0-9]([a-z0-9 ]{0,38}[a-z0-9])?"),
 }
 
 
@@ -159,6 +161,63 @@ class Toggle(Payload):
     code: str
 
 
+# --- fewer steps (issue 12): start at a recent site, page through a search, say a
+# site is missing, reuse the last check's answers.
+
+
+@dataclass(frozen=True)
+class StartAt(Payload):
+    """The menu's recent site: start this checklist there in one step."""
+
+    tag = "sa"
+    checklist_id: str
+    site_id: int
+
+
+@dataclass(frozen=True)
+class SitePage(Payload):
+    """The next page of a site search (the folded query travels along)."""
+
+    tag = "sp"
+    run_id: int
+    page: int
+    query: str
+
+
+@dataclass(frozen=True)
+class NotThisSite(Payload):
+    """The one site a search found is not the one: back to the search."""
+
+    tag, suffix = "sn", "n"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class ProposeSite(Payload):
+    """The site is not on the list: the next message proposes it to an admin."""
+
+    tag, suffix = "sn", "p"
+    run_id: int
+
+
+@dataclass(frozen=True)
+class ReuseAnswers(Payload):
+    """Fill the draft with the answers of the site's last check (``source_id``)."""
+
+    tag = "ru"
+    run_id: int
+    source_id: int
+
+
+FEWER_STEPS_KINDS: tuple[type[Payload], ...] = (
+    StartAt,
+    SitePage,
+    NotThisSite,
+    ProposeSite,
+    ReuseAnswers,
+)
+
+
 # --- review of submitted checks (handlers/conversation/review.py) --------------------
 # These name a submitted check (check_id), not the open run, and the review step the
 # card showed (seq): a choice made on an older card is stale and changes nothing.
@@ -265,6 +324,7 @@ KINDS: tuple[type[Payload], ...] = (
     Pick,
     Done,
     Toggle,
+    *FEWER_STEPS_KINDS,
     *REVIEW_KINDS,
 )
 

@@ -49,9 +49,14 @@ class Question:
     constraint: dict[str, Any] = field(default_factory=dict)
     constraint_message: dict[str, str] = field(default_factory=dict)
     quick: tuple[float, ...] = ()
+    # A few words for the review screen and its "Sửa: …" choices; the wording if none.
+    short: dict[str, str] = field(default_factory=dict)
 
     def wording(self, language: str) -> str:
         return self.text.get(language) or self.text["vi"]
+
+    def short_label(self, language: str) -> str:
+        return self.short.get(language) or self.short.get("vi") or self.wording(language)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)

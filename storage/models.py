@@ -115,6 +115,9 @@ class ChecklistRun(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="checklist_run.id")
     # Site picked but checked recently: waiting for "update" or "new".
     pending_site_id: int | None = Field(default=None, foreign_key="site.id")
+    # The earlier check whose answers filled this draft ("Dùng lại câu trả lời lần
+    # trước"): the review marks what changed since (migration 0008).
+    reused_from_id: int | None = Field(default=None, foreign_key="checklist_run.id")
     channel: str = Field(default="telegram", max_length=16)
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -506,3 +509,18 @@ class DeptReport(SQLModel, table=True):
     return_comment: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProposedSite(SQLModel, table=True):
+    """A site an inspector could not find ("Không tìm thấy? Báo cơ sở mới"), waiting
+    for an admin to add it to the site list (or to turn it down)."""
+
+    __tablename__ = "proposed_site"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # What the inspector typed: a name and usually an address.
+    text: str = Field(max_length=500)
+    checklist_id: str = Field(max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="proposed", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -18,6 +18,7 @@ from storage.models import (
     InboundReceipt,
     OfferedChoices,
     Person,
+    ProposedSite,
     Site,
     utcnow,
 )
@@ -252,3 +253,40 @@ async def offered_screen(session: AsyncSession, person_id: int) -> Screen:
 
 async def offered_payloads(session: AsyncSession, person_id: int) -> list[str]:
     return (await offered_screen(session, person_id)).payloads
+
+
+async def recent_checks(
+    session: AsyncSession, person_id: int, checklist_ids: list[str], limit: int = 4
+) -> list[tuple[Site, str]]:
+    """(site, checklist id) of this person's latest checks, newest first, one per
+    pair: the /start menu offers them as one-step starts."""
+    last_checked = func.max(ChecklistRun.submitted_at).label("last_checked")
+    statement = (
+        select(Site, ChecklistRun.checklist_id, last_checked)
+        .join(ChecklistRun, ChecklistRun.site_id == Site.id)
+        .where(
+            ChecklistRun.person_id == person_id,
+            col(ChecklistRun.status).in_(("submitted", "superseded")),
+            col(ChecklistRun.checklist_id).in_(checklist_ids),
+            Site.status != "closed",
+        )
+        .group_by(Site.id, ChecklistRun.checklist_id)
+        .order_by(last_checked.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+
+
+async def propose_site(
+    session: AsyncSession, person_id: int, checklist_id: str, text: str
+) -> ProposedSite:
+    """A site the inspector could not find, kept for an admin to add."""
+    proposal = ProposedSite(text=text[:500], checklist_id=checklist_id, person_id=person_id)
+    session.add(proposal)
+    await session.flush()
+    return proposal
+
+
+async def proposed_sites(session: AsyncSession, status: str = "proposed") -> list[ProposedSite]:
+    statement = select(ProposedSite).where(ProposedSite.status == status)
+    return list((await session.exec(statement.order_by(col(ProposedSite.id)))).all())

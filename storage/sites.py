@@ -9,7 +9,6 @@ import math
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -215,47 +214,78 @@ async def list_sites(session: AsyncSession, kind: str | None = None) -> list[Sit
     return list((await session.exec(statement)).all())
 
 
+# Abbreviations people type for the words in site names (folded).
+ABBREVIATIONS = {
+    "ccn": "cum cong nghiep",
+    "kcn": "khu cong nghiep",
+    "st": "sieu thi",
+    "tttm": "trung tam thuong mai",
+    "tt": "trung tam",
+    "tp": "thanh pho",
+    "tx": "thi xa",
+}
+
+
 async def search_sites(
     session: AsyncSession, query: str, kinds: list[str] | None, limit: int = 8
 ) -> list[Site]:
-    """Sites not closed whose name holds every word typed, accents and case aside.
+    """The first ``limit`` sites a search finds (see search_sites_page)."""
+    found, _total = await search_sites_page(session, query, kinds, 0, limit)
+    return found
 
-    A word matches anywhere inside the name, or glued across the name's words from
-    the start of one of them, so "co op quang ngai", "coop quang ngai" and
-    "coopmart" all find "Siêu thị Co.opmart Quảng Ngãi" while "op" does not match
-    "... Phổ Phong" across a space. Empty or None kinds means every kind.
-    Names that start with the query come first, then names holding the query as
-    one phrase, then the rest; alphabetical within each.
+
+async def search_sites_page(
+    session: AsyncSession, query: str, kinds: list[str] | None, page: int = 0, per_page: int = 8
+) -> tuple[list[Site], int]:
+    """One page of the sites not closed that match every word typed, and how many
+    match in all.
+
+    A word matches the name, the commune or the old district (so "duc pho" finds
+    the sites of the former Đức Phổ district), accents and case aside; "ccn", "st",
+    "tttm" stand for "cụm công nghiệp", "siêu thị", "trung tâm thương mại". In the
+    name a word matches anywhere inside, or glued across the name's words from the
+    start of one of them, so "co op quang ngai", "coop quang ngai" and "coopmart"
+    all find "Siêu thị Co.opmart Quảng Ngãi" while "op" does not match "... Phổ
+    Phong" across a space. Empty or None kinds means every kind. Names that start
+    with the query come first, then names holding it as one phrase, then other name
+    matches, then matches by place; alphabetical within each.
+
+    Sites are a province's few hundred, so the place match is done in Python on the
+    sites of the kinds asked for.
     """
     folded = fold(query)
     words = folded.split()
     if not words:
-        return []
-    # Coarse filter in SQL (each word inside the name with its spaces removed),
-    # the exact rule in Python on what comes back.
-    glued = func.replace(Site.search_name, " ", "")
+        return [], 0
+    terms = [ABBREVIATIONS.get(word, word) for word in words]
     statement = select(Site).where(Site.status != "closed")
     if kinds:
         statement = statement.where(col(Site.kind).in_(kinds))
-    for word in words:
-        # fold() leaves only [a-z0-9 ], so a word never holds a LIKE wildcard.
-        statement = statement.where(glued.like(f"%{word}%"))
     candidates = (await session.exec(statement)).all()
-    sites = [site for site in candidates if _name_matches(site.search_name, words)]
-
     compact = folded.replace(" ", "")
+    expanded = " ".join(terms)
 
-    def rank(site: Site) -> tuple[int, str, str]:
+    def rank(site: Site) -> tuple[int, str, str] | None:
         name = site.search_name
-        if name.startswith(folded) or name.replace(" ", "").startswith(compact):
+        place = f"{fold(site.commune)} | {fold(site.old_district)}"
+        if not all(
+            _name_matches(name, term.split()) or term in place or term in name for term in terms
+        ):
+            return None
+        glued = name.replace(" ", "")
+        if name.startswith((folded, expanded)) or glued.startswith(compact):
             first = 0
-        elif folded in name or _glued_from_a_word_start(name.split(), compact):
+        elif folded in name or expanded in name or _glued_from_a_word_start(name.split(), compact):
             first = 1
-        else:
+        elif all(_name_matches(name, term.split()) for term in terms):
             first = 2
+        else:
+            first = 3
         return first, name, site.code
 
-    return sorted(sites, key=rank)[:limit]
+    ranked = sorted((key, site) for site in candidates if (key := rank(site)) is not None)
+    start = max(page, 0) * per_page
+    return [site for _key, site in ranked[start : start + per_page]], len(ranked)
 
 
 def _glued_from_a_word_start(name_words: list[str], text: str) -> bool:

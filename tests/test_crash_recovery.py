@@ -79,7 +79,7 @@ async def test_killed_while_a_reply_hangs_the_next_question_comes_after_restart(
         await phone.expect("Chọn phiếu kiểm tra", timeout=START)
         await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên")
         await phone.send("co op quang ngai", "Tìm thấy")
-        await phone.tap("Co.opmart Quảng Ngãi", "Câu 1/10")
+        await phone.tap("Co.opmart Quảng Ngãi", "Câu 1/11")
         tg.set_latency(3600, "sendMessage")  # the reply to the next answer hangs
         message_id, data = phone.button("Có")
         tg.user_presses_button(INSPECTOR, data, message_id=message_id)
@@ -90,7 +90,7 @@ async def test_killed_while_a_reply_hangs_the_next_question_comes_after_restart(
         tg.set_latency(0, "sendMessage")
 
         await bot.start()
-        await phone.expect("Câu 2/10", timeout=START)
+        await phone.expect("Câu 2/11", timeout=START)
         # Nothing was written again: one answer, one run, every reply out.
         assert await count(db, select(func.count()).select_from(Answer)) == 1
         assert await count(db, select(func.count()).select_from(ChecklistRun)) == 1

@@ -73,12 +73,12 @@ async def test_a_huge_percent_is_refused(bot, tg, sqlite_db):
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
-    await phone.tap("Có", "Câu 2/10")
-    await phone.send("1, 2", "Câu 3/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.send("1, 2", "Câu 3/11")
     for typed in ["9" * 400, "1e999", "inf"]:
         await phone.send(typed, "Vui lòng nhập tỷ lệ phần trăm")
-        await phone.expect("Câu 3/10")
+        await phone.expect("Câu 3/11")
     no_apology(tg, INSPECTOR)
     _run, answers = await newest_run(sqlite_db, INSPECTOR)
     assert "eco_bag_share" not in answers
@@ -122,9 +122,9 @@ async def test_update_that_check_after_going_back_to_the_site(bot_on_both, tg, d
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send("co op quang ngai", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Cập nhật lần kiểm tra đó")
-    await phone.tap("Kiểm tra mới", "Câu 1/10")  # a new check first ...
-    await phone.tap("Có", "Câu 2/10")
-    await phone.send("/back", "Câu 1/10")
+    await phone.tap("Kiểm tra mới", "Câu 1/11")  # a new check first ...
+    await phone.tap("Có", "Câu 2/11")
+    await phone.send("/back", "Câu 1/11")
     await phone.send("/back", "Gõ một phần tên cơ sở")  # ... then back to the site
     await phone.send("co op quang ngai", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Cập nhật lần kiểm tra đó")
@@ -142,7 +142,7 @@ async def test_forged_toggles_and_options_store_nothing(bot, tg, sqlite_db):
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
     run, _answers = await newest_run(sqlite_db, INSPECTOR)
     forged = [
         f"m:{run.id}:nonbio_bags:yes",  # a toggle on a single choice
@@ -153,10 +153,10 @@ async def test_forged_toggles_and_options_store_nothing(bot, tg, sqlite_db):
     for data in forged:
         tg.user_presses_button(INSPECTOR, data, check=False)
         await phone.expect("Nút này đã cũ")
-        await phone.expect("Câu 1/10")
+        await phone.expect("Câu 1/11")
     _run, answers = await newest_run(sqlite_db, INSPECTOR)
     assert answers == {}
-    await phone.tap("Có", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
     for data in [
         f"m:{run.id}:bag_types:glass",  # no such option
         f"a:{run.id}:bag_types:paper",  # a single answer to a multiple choice
@@ -164,7 +164,7 @@ async def test_forged_toggles_and_options_store_nothing(bot, tg, sqlite_db):
     ]:
         tg.user_presses_button(INSPECTOR, data, check=False)
         await phone.expect("Nút này đã cũ")
-        await phone.expect("Câu 2/10")
+        await phone.expect("Câu 2/11")
     _run, answers = await newest_run(sqlite_db, INSPECTOR)
     assert set(answers) == {"nonbio_bags"} and answers["nonbio_bags"].value_text == "yes"
 
@@ -184,24 +184,24 @@ async def test_a_location_off_the_earth_is_refused(bot, tg, sqlite_db):
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send_location(1000, 108.8, "Vị trí nhận được không hợp lệ")  # at the site prompt
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
-    await phone.tap("Có", "Câu 2/10")
-    await phone.send("1, 2", "Câu 3/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.send("1, 2", "Câu 3/11")
     for answer, expect in [
-        ("50", "Câu 4/10"),
-        ("mot phan", "Câu 5/10"),
-        ("khong", "Câu 6/10"),
-        ("khong", "Câu 7/10"),
-        ("co", "Câu 8/10"),
-        ("bo qua", "Câu 9/10"),
+        ("50", "Câu 4/11"),
+        ("mot phan", "Câu 5/11"),
+        ("khong", "Câu 6/11"),
+        ("khong", "Câu 7/11"),
+        ("co", "Câu 8/11"),
+        ("bo qua", "Câu 9/11"),
     ]:
         await phone.send(answer, expect)
     await phone.send_location(1000, 108.8, "Vị trí nhận được không hợp lệ")
-    await phone.expect("Câu 9/10")
+    await phone.expect("Câu 9/11")
     await phone.send_location(15.12, -200, "Vị trí nhận được không hợp lệ")
     _run, answers = await newest_run(sqlite_db, INSPECTOR)
     assert "location" not in answers
-    await phone.send_location(15.12, 108.8, "Câu 10/10")
+    await phone.send_location(15.12, 108.8, "Câu 10/11")
     _run, answers = await newest_run(sqlite_db, INSPECTOR)
     assert answers["location"].value_json == {"lat": 15.12, "lon": 108.8}
 

@@ -36,7 +36,7 @@ async def test_typed_text_stays_out_of_the_log_even_in_a_failing_turn(
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send(TYPED_SEARCH, "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
     async def crash_quoting_the_text(self, run, text: str):
         # As a library would: its message quotes the value it could not take.

@@ -26,6 +26,12 @@ EXAMPLES = [
     (p.Pick(12, "share", "12.5"), "a:12:share:12.5"),
     (p.Done(12, "bag_types"), "m:12:bag_types:_done"),
     (p.Toggle(12, "bag_types", "paper"), "m:12:bag_types:paper"),
+    # Fewer steps (issue 12): recent site, search pages, missing site, reuse.
+    (p.StartAt("supermarket", 340), "sa:supermarket:340"),
+    (p.SitePage(12, 2, "co op quang ngai"), "sp:12:2:co op quang ngai"),
+    (p.NotThisSite(12), "sn:12:n"),
+    (p.ProposeSite(12), "sn:12:p"),
+    (p.ReuseAnswers(12, 7), "ru:12:7"),
     # Review (issue 13): a submitted check and the review step its card showed.
     (p.ReviewOpen(7), "ro:7"),
     (p.ReviewApprove(7, 0), "rv:7:0:a"),

@@ -31,14 +31,14 @@ async def test_an_inspector_is_answered_while_an_admin_exports_20000_checks(
         await inspector.send("/start", "Chọn phiếu kiểm tra")
         await inspector.tap("Kiểm tra siêu thị", "một phần tên")
         await inspector.send("co op quang ngai", "Tìm thấy")
-        await inspector.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+        await inspector.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
         admin = Phone(tg, ADMIN, "Trần Quản Trị")
         tg.user_sends_text(ADMIN, f"/export {YEAR}", first_name=admin.name)
         while not await _stored(sqlite_db, ADMIN, "/export"):  # the bot has taken it
             await asyncio.sleep(0.05)
 
-        await inspector.tap("Có", "Câu 2/10")
+        await inspector.tap("Có", "Câu 2/11")
         documents = [r for r in tg.messages_to(ADMIN) if r.method == "sendDocument"]
         assert not documents, "the inspector's answer waited for the export"
 

@@ -167,28 +167,28 @@ async def complete_a_check(phone: BusyPhone, i: int) -> int:
     phone.type(query)
     await phone.expect("Tìm thấy")
     phone.press(site)
-    reply = await phone.expect_any("Câu 1/10", "đã được")
+    reply = await phone.expect_any("Câu 1/11", "đã được")
     duplicates = 0
     if "đã được" in reply.text:
         duplicates = 1
         phone.press("Kiểm tra mới")
-        await phone.expect("Câu 1/10")
+        await phone.expect("Câu 1/11")
 
     phone.press(LABELS[want["nonbio_bags"]])
-    await phone.expect("Câu 2/10")
+    await phone.expect("Câu 2/11")
     if want["bag_types"] == ["paper"]:
         phone.press("Túi giấy")
-        await phone.expect("Câu 2/10")
+        await phone.expect("Câu 2/11")
         phone.press("Xong")
     else:
         phone.type("1, 3")
-    await phone.expect("Câu 3/10")
+    await phone.expect("Câu 3/11")
     phone.type(str(i % 101))
-    await phone.expect("Câu 4/10")
+    await phone.expect("Câu 4/11")
     phone.press(LABELS[want["packaging_replaced"]])
-    await phone.expect("Câu 5/10")
+    await phone.expect("Câu 5/11")
     phone.press(LABELS[want["foam_trays"]])
-    await phone.expect("Câu 6/10")
+    await phone.expect("Câu 6/11")
     phone.press(LABELS[want["eco_label"]])
     total = 11 if want["eco_label"] == "yes" else 10
     if want["eco_label"] == "yes":
@@ -334,10 +334,10 @@ async def test_one_persons_messages_are_answered_in_order_while_others_are_busy(
         phone.type("winmart")
         await phone.expect("Tìm thấy")
         phone.press("Siêu thị WinMart Quảng Ngãi")
-        reply = await phone.expect_any("Câu 1/10", "đã được")
+        reply = await phone.expect_any("Câu 1/11", "đã được")
         if "đã được" in reply.text:
             phone.press("Kiểm tra mới")
-            await phone.expect("Câu 1/10")
+            await phone.expect("Câu 1/11")
         phone.press("Có")  # all at once, no waiting
         for text in typed:
             phone.type(text)

@@ -49,16 +49,16 @@ async def start_supermarket(phone: Phone) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
 
 async def up_to_eco_label_count(phone: Phone) -> None:
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
-    await phone.send("1, 2", "Câu 3/10")
-    await phone.send("50", "Câu 4/10")
-    await phone.tap("Một phần", "Câu 5/10")
-    await phone.tap("Không", "Câu 6/10")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.send("1, 2", "Câu 3/11")
+    await phone.send("50", "Câu 4/11")
+    await phone.tap("Một phần", "Câu 5/11")
+    await phone.tap("Không", "Câu 6/11")
     await phone.tap("Có", "Câu 7/11")
 
 
@@ -79,20 +79,20 @@ async def test_yes_no_questions_refuse_a_maybe_and_accept_typed_words(bot, tg, s
         phone,
         "có lẽ",
         "Vui lòng trả lời Có, Không hoặc Không rõ",
-        "Câu 1/10",
+        "Câu 1/11",
         "túi ni lông khó phân hủy",
     )
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "nonbio_bags" and answers == {}
-    await phone.send("không rõ", "Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
-    await phone.send("0", "Câu 4/10")
-    await phone.tap("Chưa", "Câu 5/10")
-    await refused(phone, "có lẽ", "Vui lòng trả lời Có hoặc Không.", "Câu 5/10", "hộp xốp")
+    await phone.send("không rõ", "Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
+    await phone.send("0", "Câu 4/11")
+    await phone.tap("Chưa", "Câu 5/11")
+    await refused(phone, "có lẽ", "Vui lòng trả lời Có hoặc Không.", "Câu 5/11", "hộp xốp")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "foam_trays" and "foam_trays" not in answers
-    await phone.send("khong", "Câu 6/10")
+    await phone.send("khong", "Câu 6/11")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["nonbio_bags"].value_text == "unknown"
     assert answers["foam_trays"].value_text == "no"
@@ -102,19 +102,19 @@ async def test_yes_no_questions_refuse_a_maybe_and_accept_typed_words(bot, tg, s
 async def test_a_single_choice_refuses_garbage_and_accepts_a_typed_number(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
-    await phone.tap("Không", "Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
-    await phone.tap("100", "Câu 4/10")
+    await phone.tap("Không", "Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
+    await phone.tap("100", "Câu 4/11")
     await refused(
-        phone, "asdf qwerty", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa"
+        phone, "asdf qwerty", "Vui lòng chọn một trong các lựa chọn", "Câu 4/11", "Bao bì nhựa"
     )
-    await refused(phone, "9", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa")
-    await refused(phone, "²", "Vui lòng chọn một trong các lựa chọn", "Câu 4/10", "Bao bì nhựa")
+    await refused(phone, "9", "Vui lòng chọn một trong các lựa chọn", "Câu 4/11", "Bao bì nhựa")
+    await refused(phone, "²", "Vui lòng chọn một trong các lựa chọn", "Câu 4/11", "Bao bì nhựa")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "packaging_replaced"
     assert "packaging_replaced" not in answers
-    await phone.send("2", "Câu 5/10")  # the second choice: "Một phần"
+    await phone.send("2", "Câu 5/11")  # the second choice: "Một phần"
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["packaging_replaced"].value_text == "partial"
     assert answers["eco_bag_share"].value_number == 100
@@ -123,17 +123,17 @@ async def test_a_single_choice_refuses_garbage_and_accepts_a_typed_number(bot, t
 async def test_multiple_choice_needs_at_least_one_and_takes_typed_numbers(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
     message_id, done = phone.button("Xong")
     tg.user_presses_button(INSPECTOR, done, message_id=message_id)
     await phone.expect("Vui lòng chọn ít nhất một mục")
-    again = await phone.expect("Câu 2/10")
+    again = await phone.expect("Câu 2/11")
     assert "Loại túi" in again.text
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "bag_types" and "bag_types" not in answers
-    await refused(phone, "7, 9", "Vui lòng chọn ít nhất một mục", "Câu 2/10", "Loại túi")
-    await refused(phone, "①, ③", "Vui lòng chọn ít nhất một mục", "Câu 2/10", "Loại túi")
-    await phone.send("1, 3", "Câu 3/10")
+    await refused(phone, "7, 9", "Vui lòng chọn ít nhất một mục", "Câu 2/11", "Loại túi")
+    await refused(phone, "①, ③", "Vui lòng chọn ít nhất một mục", "Câu 2/11", "Loại túi")
+    await phone.send("1, 3", "Câu 3/11")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["bag_types"].value_json == ["biodegradable", "cloth"]
     assert run.current_question == "eco_bag_share"
@@ -157,16 +157,16 @@ async def test_whole_numbers_refuse_words_fractions_and_numbers_out_of_bounds(bo
 async def test_a_percentage_over_100_is_refused(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
-    await phone.send("2", "Câu 2/10")  # toggles the second bag type
-    await phone.tap("Xong", "Câu 3/10")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.send("2", "Câu 2/11")  # toggles the second bag type
+    await phone.tap("Xong", "Câu 3/11")
     wording = "tỷ lệ túi thân thiện"
-    await refused(phone, "150", "Nhập một số từ 0 đến 100.", "Câu 3/10", wording)
-    await refused(phone, "nhiều", "Vui lòng nhập tỷ lệ phần trăm", "Câu 3/10", wording)
+    await refused(phone, "150", "Nhập một số từ 0 đến 100.", "Câu 3/11", wording)
+    await refused(phone, "nhiều", "Vui lòng nhập tỷ lệ phần trăm", "Câu 3/11", wording)
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "eco_bag_share" and "eco_bag_share" not in answers
     assert answers["bag_types"].value_json == ["paper"]
-    await phone.send("12,5%", "Câu 4/10")
+    await phone.send("12,5%", "Câu 4/11")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["eco_bag_share"].value_number == 12.5
 
@@ -252,31 +252,31 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
     await phone.send("/start", "Choose a checklist")
     await phone.tap("Supermarket / trade centre check", "Type part of the site")
     await phone.send("co op quang ngai", "Found")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Question 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Question 1/11")
     await refused(
         phone,
         "perhaps",
         "Please answer Yes, No or Don't know.",
-        "Question 1/10",
+        "Question 1/11",
         "non-biodegradable plastic bags",
     )
-    await phone.tap("Yes", "Question 2/10")
+    await phone.tap("Yes", "Question 2/11")
     await phone.tap("Done", "Please pick at least one option")
-    await phone.expect("Question 2/10")
-    await phone.send("2", "Question 2/10")
-    await phone.tap("Done", "Question 3/10")
-    await refused(phone, "150", "Enter a number from 0 to 100.", "Question 3/10", "eco-friendly")
-    await phone.send("40", "Question 4/10")
+    await phone.expect("Question 2/11")
+    await phone.send("2", "Question 2/11")
+    await phone.tap("Done", "Question 3/11")
+    await refused(phone, "150", "Enter a number from 0 to 100.", "Question 3/11", "eco-friendly")
+    await phone.send("40", "Question 4/11")
     await refused(
         phone,
         "whatever",
         "Please pick one of the options",
-        "Question 4/10",
+        "Question 4/11",
         "single-use plastic packaging",
     )
-    await phone.tap("Fully replaced", "Question 5/10")
-    await refused(phone, "maybe", "Please answer Yes or No.", "Question 5/10", "foam boxes")
-    await phone.send("no", "Question 6/10")
+    await phone.tap("Fully replaced", "Question 5/11")
+    await refused(phone, "maybe", "Please answer Yes or No.", "Question 5/11", "foam boxes")
+    await phone.send("no", "Question 6/11")
     await phone.tap("Yes", "Question 7/11")
     await refused(phone, "lots", "Please enter a whole number", "Question 7/11", "labelled")
     await refused(phone, "0", "Enter a whole number from 1 to 10,000.", "Question 7/11", "labelled")

@@ -50,7 +50,7 @@ def values(answers: dict[str, Answer]) -> dict[str, object]:
 
 
 async def start_supermarket(
-    phone: Phone, query: str = "co op quang ngai", site: str = COOPMART, expect: str = "Câu 1/10"
+    phone: Phone, query: str = "co op quang ngai", site: str = COOPMART, expect: str = "Câu 1/11"
 ) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "một phần tên")
@@ -60,18 +60,18 @@ async def start_supermarket(
 
 async def answer_all(phone: Phone, eco_label: str = "Có"):
     """From question 1 to the review screen; returns the review message."""
-    await phone.tap("Có", "Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
-    await phone.send("60", "Câu 4/10")
-    await phone.tap("Một phần", "Câu 5/10")
-    await phone.tap("Không", "Câu 6/10")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
+    await phone.send("60", "Câu 4/11")
+    await phone.tap("Một phần", "Câu 5/11")
+    await phone.tap("Không", "Câu 6/11")
     if eco_label == "Có":
         await phone.tap("Có", "Câu 7/11")
         await phone.send("25", "Câu 8/11")
         total = 11
     else:
-        await phone.tap("Không", "Câu 7/10")
+        await phone.tap("Không", "Câu 7/11")
         total = 10
     await phone.tap("Có", f"Câu {total - 2}/{total}")
     await phone.tap("Bỏ qua", f"Câu {total - 1}/{total}")
@@ -87,17 +87,17 @@ async def test_back_returns_to_the_previous_question_and_then_to_the_site_choice
 ):
     phone = Phone(tg, INSPECTOR, "Lê Thị Kiểm")
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
 
-    again = await phone.send("/back", "Câu 2/10")
+    again = await phone.send("/back", "Câu 2/11")
     assert "Loại túi" in again.text
     assert "✅ Túi giấy" in [b["text"] for b in again.buttons]
     run, answers = await last_run(sqlite_db, INSPECTOR)
     assert run.current_question == "bag_types" and answers["bag_types"].value_json == ["paper"]
 
-    first = await phone.tap("« Quay lại", "Câu 1/10")
+    first = await phone.tap("« Quay lại", "Câu 1/11")
     assert "(Trả lời hiện tại: Có)" in first.text
     run, _ = await last_run(sqlite_db, INSPECTOR)
     assert run.phase == "question" and run.current_question == "nonbio_bags"
@@ -108,8 +108,8 @@ async def test_back_returns_to_the_previous_question_and_then_to_the_site_choice
     assert set(answers) == {"nonbio_bags", "bag_types"}  # nothing lost on the way back
 
     await phone.send("vincom quang ngai", "Tìm thấy")
-    await phone.tap("Vincom Plaza Quảng Ngãi", "Câu 1/10")
-    await phone.tap("Không", "Câu 2/10")
+    await phone.tap("Vincom Plaza Quảng Ngãi", "Câu 1/11")
+    await phone.tap("Không", "Câu 2/11")
     runs = await runs_of(sqlite_db, INSPECTOR)
     assert len(runs) == 1, "going back to the site choice keeps the same draft"
     run, answers = runs[0]
@@ -172,7 +172,7 @@ async def test_eco_label_after_all_asks_for_the_count_before_the_review(bot, tg,
     await start_supermarket(phone)
     review = await answer_all(phone, eco_label="Không")
     assert "Số mã sản phẩm có nhãn" not in review.text
-    await phone.tap("Sửa 6", "Câu 6/10")
+    await phone.tap("Sửa 6", "Câu 6/11")
     count = await phone.tap("Có", "Câu 7/11")
     assert "Số mã sản phẩm có nhãn" in count.text
     run, _ = await last_run(sqlite_db, INSPECTOR)
@@ -193,15 +193,15 @@ async def test_cancel_asks_first_and_keeps_the_draft_unless_confirmed(bot, tg, s
     phone = Phone(tg, INSPECTOR)
     await phone.send("/cancel", "Không có phiếu nào đang làm")
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
 
     await phone.send("/cancel", "Hủy phiếu đang làm?")
     run, _ = await last_run(sqlite_db, INSPECTOR)
     assert run.status == "draft", "asking is not cancelling"
     await phone.tap("Không, làm tiếp", "Tiếp tục phiếu")
-    await phone.expect("Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
+    await phone.expect("Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
     run, answers = await last_run(sqlite_db, INSPECTOR)
     assert run.status == "draft" and set(answers) == {"nonbio_bags", "bag_types"}
 
@@ -222,15 +222,15 @@ async def test_a_restarted_bot_continues_at_the_same_question(tg, db, database_t
     phone = Phone(tg, INSPECTOR, "Lê Thị Kiểm")
     async with running_bot(tg, database_target.url, tmp_path / "media"):
         await start_supermarket(phone)
-        await phone.tap("Có", "Câu 2/10")
-        await phone.send("1, 2", "Câu 3/10")
-        await phone.send("30", "Câu 4/10")
+        await phone.tap("Có", "Câu 2/11")
+        await phone.send("1, 2", "Câu 3/11")
+        await phone.send("30", "Câu 4/11")
     # The Application is gone; a new one on the same database takes over.
     async with running_bot(tg, database_target.url, tmp_path / "media"):
         offer = await phone.send("/start", "Bạn có một phiếu chưa xong")
         assert COOPMART in offer.text
         assert [b["text"] for b in offer.buttons] == ["Tiếp tục", "Bỏ"]
-        question = await phone.tap("Tiếp tục", "Câu 4/10")
+        question = await phone.tap("Tiếp tục", "Câu 4/11")
         assert "Bao bì nhựa dùng một lần" in question.text
         runs = await runs_of(db, INSPECTOR)
         assert len(runs) == 1
@@ -241,7 +241,7 @@ async def test_a_restarted_bot_continues_at_the_same_question(tg, db, database_t
             "bag_types": ["biodegradable", "paper"],
             "eco_bag_share": 30,
         }
-        await phone.tap("Đã thay hoàn toàn", "Câu 5/10")
+        await phone.tap("Đã thay hoàn toàn", "Câu 5/11")
     run, answers = await last_run(db, INSPECTOR)
     assert answers["packaging_replaced"].value_text == "full"
     assert run.current_question == "foam_trays"
@@ -250,7 +250,7 @@ async def test_a_restarted_bot_continues_at_the_same_question(tg, db, database_t
 async def test_discarding_the_draft_offered_at_start(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
-    await phone.tap("Có", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
     await phone.send("/start", "Bạn có một phiếu chưa xong")
     await phone.tap("Bỏ", "Đã hủy phiếu")
     await phone.expect("Chọn phiếu kiểm tra")
@@ -290,7 +290,7 @@ async def test_a_site_checked_this_month_says_when_and_by_whom(bot, tg, sqlite_d
     draft, answers = await last_run(sqlite_db, SECOND_INSPECTOR)
     assert draft.phase == "site_duplicate" and draft.site_id is None and answers == {}
 
-    await second.tap("Kiểm tra mới", "Câu 1/10")
+    await second.tap("Kiểm tra mới", "Câu 1/11")
     await answer_all(second, eco_label="Không")
     await second.tap("✅ Gửi", "Đã gửi phiếu")
     earlier, _ = await last_run(sqlite_db, INSPECTOR)

@@ -74,7 +74,7 @@ async def start_supermarket(phone: Phone) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "một phần tên")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
 
 async def expect_stale_then(phone: Phone, prompt: str) -> None:
@@ -91,10 +91,10 @@ async def test_an_update_delivered_twice_is_applied_once(bot_on_both, tg, db):
     await start_supermarket(phone)
     message_id, yes = phone.button("Có")
     pressed = tg.user_presses_button(INSPECTOR, yes, message_id=message_id)
-    await phone.expect("Câu 2/10")
-    await phone.send("1, 3", "Câu 3/10")
+    await phone.expect("Câu 2/11")
+    await phone.send("1, 3", "Câu 3/11")
     typed = tg.user_sends_text(INSPECTOR, "50")
-    await phone.expect("Câu 4/10")
+    await phone.expect("Câu 4/11")
     before = await snapshot(db, INSPECTOR)
 
     tg.push_update(pressed)  # Telegram re-delivers both updates, same update_id
@@ -106,7 +106,7 @@ async def test_an_update_delivered_twice_is_applied_once(bot_on_both, tg, db):
     assert run.current_question == "packaging_replaced"
     assert await count(db, Answer, Answer.run_id == run.id) == 3
 
-    await phone.tap("Chưa", "Câu 5/10")  # and the conversation goes on
+    await phone.tap("Chưa", "Câu 5/11")  # and the conversation goes on
     run, answers = await current_run(db, INSPECTOR)
     assert answers["eco_bag_share"].value_number == 50
     assert answers["packaging_replaced"].value_text == "none"
@@ -120,21 +120,21 @@ async def test_a_button_of_an_earlier_question_is_refused(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     first_id, old_yes = phone.button("Có")
-    await phone.tap("Không", "Câu 2/10")
+    await phone.tap("Không", "Câu 2/11")
     second_id, old_done = phone.button("Xong")
-    await phone.tap("Túi giấy", "Câu 2/10")
-    await phone.tap("Xong", "Câu 3/10")
+    await phone.tap("Túi giấy", "Câu 2/11")
+    await phone.tap("Xong", "Câu 3/11")
     before = await snapshot(sqlite_db, INSPECTOR)
     answered = len(tg.answered_callbacks)
 
     tg.user_presses_button(INSPECTOR, old_yes, message_id=first_id)
-    await expect_stale_then(phone, "Câu 3/10")
+    await expect_stale_then(phone, "Câu 3/11")
     tg.user_presses_button(INSPECTOR, old_done, message_id=second_id)
-    await expect_stale_then(phone, "Câu 3/10")
+    await expect_stale_then(phone, "Câu 3/11")
     assert await snapshot(sqlite_db, INSPECTOR) == before
     assert len(tg.answered_callbacks) == answered + 2, "every press stops the spinner"
 
-    await phone.send("20", "Câu 4/10")
+    await phone.send("20", "Câu 4/11")
     run, answers = await current_run(sqlite_db, INSPECTOR)
     assert answers["nonbio_bags"].value_text == "no"
     assert answers["eco_bag_share"].value_number == 20
@@ -173,7 +173,7 @@ async def test_forged_button_data_is_refused_and_writes_nothing(bot_on_both, tg,
     await refused("rc:99999999999999999999:2026:QLTM", "một phần tên")
     await refused("rc:²:2026:QLTM", "một phần tên")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
     for data in [
         "a:999999:nonbio_bags:yes",
@@ -194,7 +194,7 @@ async def test_forged_button_data_is_refused_and_writes_nothing(bot_on_both, tg,
         f"r:{other_run.id}:d",
         f"x:{other_run.id}",
     ]:
-        await refused(data, "Câu 1/10")
+        await refused(data, "Câu 1/11")
     # A checklist the inspector's division may not fill.
     before = await snapshot(db, INSPECTOR)
     tg.user_presses_button(INSPECTOR, "cl:cleaner_production", message_id=menu_id, check=False)
@@ -202,7 +202,7 @@ async def test_forged_button_data_is_refused_and_writes_nothing(bot_on_both, tg,
     assert await snapshot(db, INSPECTOR) == before
 
     assert await snapshot(db, CLUSTER_INSPECTOR) == others_before
-    await phone.tap("Có", "Câu 2/10")  # the real button still works
+    await phone.tap("Có", "Câu 2/11")  # the real button still works
     _, answers = await current_run(db, INSPECTOR)
     assert answers["nonbio_bags"].value_text == "yes" and len(answers) == 1
 
@@ -330,11 +330,11 @@ async def test_a_429_on_send_message_is_retried_and_the_question_arrives(bot, tg
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     tg.fail_next("sendMessage", status=429, retry_after=1)
-    await phone.tap("Có", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
     assert [(f.method, f.status) for f in tg.failures] == [("sendMessage", 429)]
-    shown = [r for r in tg.messages_to(INSPECTOR) if (r.text or "").startswith("Câu 2/10")]
+    shown = [r for r in tg.messages_to(INSPECTOR) if (r.text or "").startswith("Câu 2/11")]
     assert len(shown) == 1
-    await phone.tap("Túi giấy", "Câu 2/10")
+    await phone.tap("Túi giấy", "Câu 2/11")
     _, answers = await current_run(sqlite_db, INSPECTOR)
     assert answers["nonbio_bags"].value_text == "yes"
     assert answers["bag_types"].value_json == ["paper"]
@@ -344,9 +344,9 @@ async def test_a_500_on_send_message_is_retried_and_the_question_arrives(bot, tg
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     tg.fail_next("sendMessage", status=500)
-    await phone.tap("Không", "Câu 2/10")
+    await phone.tap("Không", "Câu 2/11")
     assert [(f.method, f.status) for f in tg.failures] == [("sendMessage", 500)]
-    shown = [r for r in tg.messages_to(INSPECTOR) if (r.text or "").startswith("Câu 2/10")]
+    shown = [r for r in tg.messages_to(INSPECTOR) if (r.text or "").startswith("Câu 2/11")]
     assert len(shown) == 1
     await tg.expect_no_message(INSPECTOR, within=0.3)
     _, answers = await current_run(sqlite_db, INSPECTOR)
@@ -375,8 +375,8 @@ async def test_a_crash_in_the_engine_is_apologised_for_and_the_next_message_work
     await tg.expect_no_message(INSPECTOR, within=0.3)
     assert await snapshot(sqlite_db, INSPECTOR) == before, "a failed turn writes nothing"
 
-    await phone.tap("Có", "Câu 2/10")
-    await phone.tap("Túi giấy", "Câu 2/10")
+    await phone.tap("Có", "Câu 2/11")
+    await phone.tap("Túi giấy", "Câu 2/11")
     run, answers = await current_run(sqlite_db, INSPECTOR)
     assert answers["nonbio_bags"].value_text == "yes"
     assert answers["bag_types"].value_json == ["paper"]

@@ -27,8 +27,8 @@ async def newest_run(database):
 
 async def up_to_the_percent_question(phone: ZaloPhone) -> None:
     await open_supermarket_check(phone)
-    await phone.send("co", "Câu 2/10")
-    await phone.send("tui giay", "Câu 3/10")
+    await phone.send("co", "Câu 2/11")
+    await phone.send("tui giay", "Câu 3/11")
 
 
 async def test_at_a_percent_question_1_after_cancel_cancels(
@@ -55,13 +55,13 @@ async def test_at_a_percent_question_resume_and_discard_by_number(
         await up_to_the_percent_question(phone)
         offer = await phone.send("/start", "Tiếp tục")
         assert "1. Tiếp tục" in offer.text and "2. Bỏ" in offer.text
-        again = await phone.send("1", "Câu 3/10")  # "Tiếp tục": the question again
+        again = await phone.send("1", "Câu 3/11")  # "Tiếp tục": the question again
         assert "Ước tính tỷ lệ" in again.text
         run, answers = await newest_run(sqlite_db)
         assert run.status == "draft" and run.current_question == "eco_bag_share"
         assert "eco_bag_share" not in answers
         # Now the question is the prompt: digits are its answer.
-        await phone.send("1", "Câu 4/10")
+        await phone.send("1", "Câu 4/11")
         _run, answers = await newest_run(sqlite_db)
         assert answers["eco_bag_share"].value_number == 1
         await phone.send("/start", "Tiếp tục")
@@ -85,8 +85,8 @@ async def test_a_number_not_on_screen_is_refused_not_stored_behind_it(
         _run, answers = await newest_run(sqlite_db)
         assert "eco_bag_share" not in answers
         await phone.send("2", "Tiếp tục phiếu")  # "Không, làm tiếp"
-        await phone.expect("Câu 3/10")
-        await phone.send("50", "Câu 4/10")
+        await phone.expect("Câu 3/11")
+        await phone.send("50", "Câu 4/11")
     run, answers = await newest_run(sqlite_db)
     assert run.status == "draft" and answers["eco_bag_share"].value_number == 50
 
@@ -98,28 +98,28 @@ async def test_labels_are_typed_on_every_screen(zalo, sqlite_db, sqlite_target, 
         await phone.send("/start", "Chọn phiếu kiểm tra")
         await phone.send("kiem tra sieu thi, trung tam thuong mai", "Gõ một phần tên cơ sở")
         await phone.send("co op quang ngai", "Tìm thấy")
-        await phone.send("sieu thi co.opmart quang ngai", "Câu 1/10")
-        await phone.send("co", "Câu 2/10")
-        await phone.send("tui giay", "Câu 3/10")
+        await phone.send("sieu thi co.opmart quang ngai", "Câu 1/11")
+        await phone.send("co", "Câu 2/11")
+        await phone.send("tui giay", "Câu 3/11")
         await phone.send("/cancel", "Hủy phiếu")
         await phone.send("khong, lam tiep", "Tiếp tục phiếu")
-        await phone.expect("Câu 3/10")
+        await phone.expect("Câu 3/11")
         await phone.send("/start", "Tiếp tục")
-        await phone.send("TIEP TUC", "Câu 3/10")
-        await phone.send("quay lai", "Câu 2/10")  # « Quay lại, by its name
-        await phone.send("xong", "Câu 3/10")  # Xong, by its name
-        await phone.send("25", "Câu 4/10")
+        await phone.send("TIEP TUC", "Câu 3/11")
+        await phone.send("quay lai", "Câu 2/11")  # « Quay lại, by its name
+        await phone.send("xong", "Câu 3/11")  # Xong, by its name
+        await phone.send("25", "Câu 4/11")
         for typed, expect in [
-            ("mot phan", "Câu 5/10"),
-            ("khong", "Câu 6/10"),
-            ("khong", "Câu 7/10"),
-            ("co", "Câu 8/10"),
-            ("bo qua", "Câu 9/10"),
-            ("bo qua", "Câu 10/10"),
+            ("mot phan", "Câu 5/11"),
+            ("khong", "Câu 6/11"),
+            ("khong", "Câu 7/11"),
+            ("co", "Câu 8/11"),
+            ("bo qua", "Câu 9/11"),
+            ("bo qua", "Câu 10/11"),
             ("bo qua", "Xem lại"),
         ]:
             await phone.send(typed, expect)
-        await phone.send("sua 3", "Câu 3/10")
+        await phone.send("sua 3", "Câu 3/11")
         await phone.send("30", "Xem lại")
         await phone.send("gui", "Đã gửi phiếu")
     run, answers = await newest_run(sqlite_db)
@@ -134,13 +134,13 @@ async def test_a_note_of_1_is_saved_not_skipped(zalo, sqlite_db, sqlite_target, 
         phone = ZaloPhone(zalo, INSPECTOR)
         await up_to_the_percent_question(phone)
         for typed, expect in [
-            ("50", "Câu 4/10"),
-            ("chua", "Câu 5/10"),
-            ("khong", "Câu 6/10"),
-            ("khong", "Câu 7/10"),
-            ("co", "Câu 8/10"),
-            ("bo qua", "Câu 9/10"),
-            ("bo qua", "Câu 10/10"),
+            ("50", "Câu 4/11"),
+            ("chua", "Câu 5/11"),
+            ("khong", "Câu 6/11"),
+            ("khong", "Câu 7/11"),
+            ("co", "Câu 8/11"),
+            ("bo qua", "Câu 9/11"),
+            ("bo qua", "Câu 10/11"),
         ]:
             await phone.send(typed, expect)
         review = await phone.send("1", "Xem lại")
@@ -156,17 +156,17 @@ async def test_typed_names_add_to_ticked_items_and_commas_in_names_stay_whole(
     async with running_zalo_bot(zalo, sqlite_target.url, tmp_path / "media"):
         phone = ZaloPhone(zalo, INSPECTOR)
         await open_supermarket_check(phone)
-        await phone.send("co", "Câu 2/10")
-        ticked = await phone.send("1", "Câu 2/10")  # ticks "Túi phân hủy sinh học"
+        await phone.send("co", "Câu 2/11")
+        ticked = await phone.send("1", "Câu 2/11")  # ticks "Túi phân hủy sinh học"
         assert "✅ Túi phân hủy sinh học" in ticked.text
-        await phone.send("tui giay", "Câu 3/10")
+        await phone.send("tui giay", "Câu 3/11")
         _run, answers = await newest_run(sqlite_db)
         assert answers["bag_types"].value_json == ["biodegradable", "paper"]
-        await phone.send("/back", "Câu 2/10")
-        await phone.send("Túi vải, dùng nhiều lần", "Câu 3/10")
+        await phone.send("/back", "Câu 2/11")
+        await phone.send("Túi vải, dùng nhiều lần", "Câu 3/11")
         _run, answers = await newest_run(sqlite_db)
         assert answers["bag_types"].value_json == ["biodegradable", "paper", "cloth"]
-        again = await phone.send("/back", "Câu 2/10")
+        again = await phone.send("/back", "Câu 2/11")
         assert "✅ Túi vải, dùng nhiều lần" in again.text
     _run, answers = await newest_run(sqlite_db)
     bag_types = ChecklistRegistry.load().get("supermarket").question("bag_types")

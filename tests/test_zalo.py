@@ -89,7 +89,7 @@ async def open_supermarket_check(phone: ZaloPhone) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.choose("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.choose("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await phone.choose("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
 
 # --- the whole checklist ------------------------------------------------------------------
@@ -104,19 +104,19 @@ async def test_an_inspector_completes_a_supermarket_check_on_zalo(
         menu = await phone.send("/start", "Chọn phiếu kiểm tra")
         assert "1. Kiểm tra siêu thị" in menu.text and t("vi", "terminal_choose") in menu.text
         await phone.choose("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-        await phone.send("co op quang ngai", "Tìm thấy")
-        question = await phone.choose("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+        # One match: straight to it (with "Không phải cơ sở này").
+        question = await phone.send("co op quang ngai", "Câu 1/11")
         assert "1. Có" in question.text
-        await phone.send("co", "Câu 2/10")  # option text without accents
-        await phone.choose("Túi giấy", "Câu 2/10")
-        await phone.choose("Túi ni lông thường", "Câu 2/10")
-        percent = await phone.choose("Xong", "Câu 3/10")
+        await phone.send("co", "Câu 2/11")  # option text without accents
+        await phone.choose("Túi giấy", "Câu 2/11")
+        await phone.choose("Túi ni lông thường", "Câu 2/11")
+        percent = await phone.choose("Xong", "Câu 3/11")
         # The question wants a number: the quick answers are examples, not numbered.
         assert "[0]  [25]  [50]  [75]  [100]" in percent.text
         assert t("vi", "terminal_type_number") in percent.text
-        await phone.send("75", "Câu 4/10")  # the value, not the 75th choice
-        await phone.send("mot phan", "Câu 5/10")
-        await phone.send("khong", "Câu 6/10")
+        await phone.send("75", "Câu 4/11")  # the value, not the 75th choice
+        await phone.send("mot phan", "Câu 5/11")
+        await phone.send("khong", "Câu 6/11")
         await phone.choose("Có", "Câu 7/11")
         await phone.send("1200", "Câu 8/11")
         await phone.send("Co", "Câu 9/11")
@@ -124,7 +124,7 @@ async def test_an_inspector_completes_a_supermarket_check_on_zalo(
         await phone.send("bo qua", "Câu 11/11")  # no location messages on Zalo
         review = await phone.send("Quầy thu ngân có áp phích", "Xem lại")
         assert "1.200" in review.text and "75%" in review.text
-        await phone.choose("Sửa 3", "Câu 3/11")  # edit from the review, by number
+        await phone.choose("Sửa: Tỷ lệ túi thân thiện", "Câu 3/11")  # edit from the review, by number
         review = await phone.send("50", "Xem lại")
         assert "50%" in review.text
         await phone.choose("✅ Gửi", "Đã gửi phiếu")
@@ -154,13 +154,13 @@ async def test_a_message_delivered_twice_is_applied_once(zalo, sqlite_db, sqlite
         phone = ZaloPhone(zalo, INSPECTOR)
         await open_supermarket_check(phone)
         update = zalo.user_sends_text(INSPECTOR, "co")
-        await phone.expect("Câu 2/10")
+        await phone.expect("Câu 2/11")
         zalo.push_update(update)  # the same message_id again
         await zalo.wait_until_delivered()
         await zalo.expect_no_message(INSPECTOR, within=0.5)
         # A new message with the same text is a new answer (here: not a bag type).
         zalo.user_sends_text(INSPECTOR, "co")
-        await phone.expect("Câu 2/10")
+        await phone.expect("Câu 2/11")
     async with sqlite_db.session() as session:
         answers = (await session.exec(select(Answer))).all()
         receipts = (
@@ -182,16 +182,16 @@ async def test_a_photo_is_downloaded_into_the_media_folder(
         phone = ZaloPhone(zalo, INSPECTOR)
         await open_supermarket_check(phone)
         for text, expect in [
-            ("co", "Câu 2/10"),
-            ("tui giay", "Câu 3/10"),
-            ("50", "Câu 4/10"),
-            ("chua", "Câu 5/10"),
-            ("khong", "Câu 6/10"),
-            ("khong", "Câu 7/10"),
+            ("co", "Câu 2/11"),
+            ("tui giay", "Câu 3/11"),
+            ("50", "Câu 4/11"),
+            ("chua", "Câu 5/11"),
+            ("khong", "Câu 6/11"),
+            ("khong", "Câu 7/11"),
             ("co", "Chụp ảnh"),
         ]:
             await phone.send(text, expect)
-        await phone.send_image(JPEG, "Câu 9/10", field=field)
+        await phone.send_image(JPEG, "Câu 9/11", field=field)
     _run, answers = await answers_of_last_run(sqlite_db, status="draft")
     saved = Path(answers["photo"].value_text)
     assert saved.is_relative_to(media) and saved.read_bytes() == JPEG
@@ -288,9 +288,9 @@ async def test_a_long_reply_is_split_on_line_breaks(zalo, sqlite_db, sqlite_targ
 
 
 def test_choices_are_rendered_as_a_numbered_list():
-    reply = Reply("Câu 1/10\nCó túi không?", [Choice("Có", "a"), Choice("Không", "b")])
+    reply = Reply("Câu 1/11\nCó túi không?", [Choice("Có", "a"), Choice("Không", "b")])
     assert render_numbered(reply, "vi") == (
-        "Câu 1/10\nCó túi không?\n1. Có\n2. Không\n" + t("vi", "terminal_choose")
+        "Câu 1/11\nCó túi không?\n1. Có\n2. Không\n" + t("vi", "terminal_choose")
     )
     number = Reply("Tỷ lệ?", [Choice("0", "a"), Choice("25", "b")], expects_number=True)
     assert render_numbered(number, "en", indent="  ") == (
@@ -464,7 +464,7 @@ async def test_a_reminder_never_takes_over_the_open_question_on_zalo(
             1: t("vi", "button_report_done"),
             2: t("vi", "button_report_form"),
         }
-        await phone.send("1", "Câu 2/10")
+        await phone.send("1", "Câu 2/11")
         await phone.send("Da nop bao cao", "Đã ghi nhận: QLTM")
 
         other = ZaloPhone(zalo, other_head)

@@ -14,7 +14,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -35,6 +43,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 SEND_ATTEMPTS = 4
+# Prompt messages remembered for an edit in place (per chat and prompt key); the
+# oldest are forgotten first. After a restart a typed answer's prompt is not known:
+# it keeps its buttons (they still work) and the answer goes on in a new message.
+PROMPTS_REMEMBERED = 5000
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
@@ -68,6 +80,12 @@ class Part:
     choices: tuple[Choice, ...] = ()
     path: Path | None = None
     file_name: str | None = None
+    # Edit in place: a message id, or the key of a remembered prompt (Reply.replaces).
+    replaces: str | None = None
+    edit_only: bool = False
+    key: str | None = None
+    # A reply keyboard with a request_location button labelled so (Reply.asks_location).
+    location_label: str | None = None
 
 
 def keyboard(choices: list[Choice]) -> InlineKeyboardMarkup | None:
@@ -94,6 +112,19 @@ def keyboard(choices: list[Choice]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def location_keyboard(label: str, choices: tuple[Choice, ...]) -> ReplyKeyboardMarkup:
+    """ "📍 Gửi vị trí" above the question's other choices as typed words (a message
+    cannot carry a reply keyboard and inline buttons at once; the engine reads the
+    words as it reads typed choices)."""
+    rows = [[KeyboardButton(label, request_location=True)]]
+    rows += [[KeyboardButton(choice.label) for choice in choices]] if choices else []
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+class _NotEditable(Exception):
+    """Telegram refused to edit a message (gone, too old, not text)."""
+
+
 class TelegramChannel:
     """The engine on Telegram: raw polling (or the webhook) into the inbox, replies out."""
 
@@ -106,6 +137,10 @@ class TelegramChannel:
         self.intake = intake  # bot.pipeline.Intake, set by the runtime
         self.application = self._build()
         self._poller: asyncio.Task | None = None
+        # (chat, prompt key) -> message id, for edits in place; chats with a location
+        # keyboard showing, removed with the next message.
+        self._prompts: dict[tuple[str, str], int] = {}
+        self._keyboards: set[str] = set()
 
     def _build(self) -> Application:
         telegram = self.config.values["telegram"]
@@ -150,7 +185,9 @@ class TelegramChannel:
             update_key=str(update.update_id),
         )
         if update.callback_query is not None:
-            return Inbound(payload=update.callback_query.data or "", **common)
+            pressed = update.callback_query.message
+            ref = str(pressed.message_id) if pressed is not None else None
+            return Inbound(payload=update.callback_query.data or "", message_ref=ref, **common)
         message = update.message
         if message is None:
             return None
@@ -229,7 +266,19 @@ class TelegramChannel:
             else:
                 texts = split_text(reply.text)
                 parts += [Part("text", text) for text in texts[:-1]]
-                parts.append(Part("text", texts[-1], tuple(reply.choices)))
+                one = len(texts) == 1  # a long text is sent anew, never edited
+                location = t(language, "button_location") if reply.asks_location else None
+                parts.append(
+                    Part(
+                        "text",
+                        texts[-1],
+                        tuple(reply.choices),
+                        replaces=reply.replaces if one else None,
+                        edit_only=reply.edit_only,
+                        key=reply.key,
+                        location_label=location,
+                    )
+                )
         return parts
 
     async def send_part(self, chat_id: str, part: Part) -> None:
@@ -250,22 +299,83 @@ class TelegramChannel:
                 caption=part.text or None,
             )
         else:
+            await self._send_text(chat_id, part)
+
+    async def _send_text(self, chat_id: str, part: Part) -> None:
+        """A text part: edited in place when it replaces a known message (and no location
+        keyboard must go first), else sent; an answered question's record that cannot
+        take its prompt's place is left out."""
+        target = self._target(chat_id, part.replaces)
+        keyboard_up = chat_id in self._keyboards
+        if target is not None and not keyboard_up and await self._edit(chat_id, target, part):
+            self._remember(chat_id, part.key, target)
+            return
+        if part.edit_only and not keyboard_up:
+            return
+        if part.location_label:
+            markup = location_keyboard(part.location_label, part.choices)
+        elif keyboard_up and not part.choices:
+            markup = ReplyKeyboardRemove()
+        else:
             markup = keyboard(list(part.choices))
+        sent = await self._with_retries(
+            self.bot.send_message, chat_id=chat_id, text=part.text, reply_markup=markup
+        )
+        if part.location_label:
+            self._keyboards.add(chat_id)
+        elif isinstance(markup, ReplyKeyboardRemove):
+            self._keyboards.discard(chat_id)
+        if sent is not None:
+            self._remember(chat_id, part.key, sent.message_id)
+
+    def _target(self, chat_id: str, replaces: str | None) -> int | None:
+        if not replaces:
+            return None
+        if replaces.isdigit():
+            return int(replaces)
+        return self._prompts.get((chat_id, replaces))
+
+    def _remember(self, chat_id: str, key: str | None, message_id: int) -> None:
+        if key is None:
+            return
+        self._prompts.pop((chat_id, key), None)
+        self._prompts[(chat_id, key)] = message_id
+        while len(self._prompts) > PROMPTS_REMEMBERED:
+            self._prompts.pop(next(iter(self._prompts)))
+
+    async def _edit(self, chat_id: str, message_id: int, part: Part) -> bool:
+        """editMessageText; False when Telegram will not edit that message (gone, too
+        old, not text), so the caller sends a new one. "Not modified" is done."""
+
+        async def edit(**kwargs) -> None:
+            try:
+                await self.bot.edit_message_text(**kwargs)
+            except BadRequest as error:
+                if "not modified" not in error.message.lower():
+                    raise _NotEditable from None
+
+        try:
             await self._with_retries(
-                bot.send_message, chat_id=chat_id, text=part.text, reply_markup=markup
+                edit,
+                chat_id=chat_id,
+                message_id=message_id,
+                text=part.text,
+                reply_markup=keyboard(list(part.choices)),
             )
+        except _NotEditable:
+            return False
+        return True
 
     async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
         for part in self.render(replies, self.engine.settings.default_language):
             await self.send_part(str(chat_id), part)
 
-    async def _with_retries(self, send, **kwargs) -> None:
+    async def _with_retries(self, send, **kwargs):
         """The rate limiter already waits out 429s; here 429, 5xx and time-outs get a few
         more tries. Every way out either returns (delivered) or raises DeliveryError."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await send(**kwargs)
-                return
+                return await send(**kwargs)
             except Forbidden:  # the person blocked the bot: retrying cannot help
                 raise DeliveryError(
                     "Telegram: the person blocked the bot", permanent=True

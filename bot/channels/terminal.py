@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def render(reply: Reply, language: str) -> str:
+    if reply.edit_only:
+        return ""  # a record of the answer, shown only where a message can be edited
     lines = [render_numbered(reply, language, indent="  ")]
     if reply.file is not None:
         lines.append(f"  [{reply.file}]")
@@ -35,7 +37,8 @@ async def converse(
 ) -> None:
     """Reads lines until end of input or /quit; every line goes through the engine."""
     for reply in await engine.handle(Inbound(channel="terminal", sender_id=account, text="/start")):
-        write(render(reply, language))
+        if text := render(reply, language):
+            write(text)
     while True:
         line = read_line()
         if line is None or line.strip() in ("/quit", "/exit"):
@@ -49,7 +52,8 @@ async def converse(
         # The person's language (/lang may just have changed it), for the list's hints too.
         language = await _language_of(engine, account)
         for reply in replies:
-            write(render(reply, language))
+            if text := render(reply, language):
+                write(text)
 
 
 async def _language_of(engine: Engine, account: str) -> str:

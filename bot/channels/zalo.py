@@ -164,6 +164,8 @@ class ZaloChannel:
         texts: list[str] = []
         number = 1  # the engine numbers the choices of all replies in a row
         for reply in replies:
+            if reply.edit_only:
+                continue  # Zalo cannot edit a sent message: the record would be a copy
             start, number = number, number + len(reply.choices)
             if reply.file is not None:
                 # Zalo cannot send documents: say where to get them instead.

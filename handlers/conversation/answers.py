@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from handlers.checklist import Checklist, Question
 from handlers.conversation.base import TurnBase
+from handlers.conversation.choices import asking_key
 from handlers.messages import Reply
 from handlers.question_types import QUESTION_TYPES, InvalidAnswer, QuestionType, Value
 from storage import runs
@@ -22,7 +23,7 @@ def is_skip_word(text: str) -> bool:
 class Answers(TurnBase):
     async def _in_run(self, run: ChecklistRun, text: str) -> list[Reply]:
         checklist = self._checklist(run)
-        if run.phase == "site":
+        if run.phase in ("site", "site_propose"):
             return await self._find_sites(run, checklist, text)
         if run.phase != "question":
             return [Reply(self.t("use_buttons"))] + await self._prompt(run)
@@ -32,6 +33,9 @@ class Answers(TurnBase):
         kind = QUESTION_TYPES[question.type]
         if not question.required and not self._shared_input(kind) and is_skip_word(text):
             return await self._skip(run)  # typed "bỏ qua", for every type
+        too_long = self._too_long(question, text)
+        if too_long is not None:
+            return too_long + await self._question_prompt(run, checklist)
         try:
             value = await self._read_input(run, question, kind, text)
         except InvalidAnswer as invalid:
@@ -51,7 +55,9 @@ class Answers(TurnBase):
         if kind.takes_location and self.inbound.location is not None:
             return kind.from_location(*self.inbound.location, self.context)
         if not text:
-            raise InvalidAnswer(self.t(kind.empty_input_key))
+            # A sticker or an empty message at a choice: say to choose, not to type.
+            offers = not kind.numeric and bool(kind.options(question, self.lang) or kind.toggles)
+            raise InvalidAnswer(self.t("empty_at_choice" if offers else kind.empty_input_key))
         value = kind.parse(question, text, self.context)
         if kind.toggles:
             # Typed names add to what is ticked already, as pressing them would.
@@ -60,6 +66,15 @@ class Answers(TurnBase):
             ticked = [c for c in ticked or [] if question.option(c) is not None]
             value = Value(json=kind.ordered(question, ticked + value.json))
         return value
+
+    def _too_long(self, question: Question, text: str) -> list[Reply] | None:
+        """A note over its limit: its length and the limit, and the text itself sent
+        back as its own message, so the inspector shortens it instead of retyping it."""
+        limit = question.constraint.get("max_length") if question.type == "text" else None
+        if not limit or len(text) <= limit:
+            return None
+        said = self.t("note_too_long", length=self.count(len(text)), limit=self.count(limit))
+        return [Reply(said), Reply(text)]
 
     async def _store(self, run, checklist, question: Question, value: Value) -> list[Reply]:
         if not QUESTION_TYPES[question.type].valid(question, value):
@@ -72,7 +87,12 @@ class Answers(TurnBase):
             value_date=value.date,
             value_json=value.json,
         )
-        return await self._advance(run, checklist, after=question.id)
+        return await self._answered_then_next(run, checklist, question)
+
+    async def _answered_then_next(self, run, checklist, question: Question) -> list[Reply]:
+        """The answered question's record (in place of its prompt), then what is next."""
+        record = await self._answered(run, checklist, question)
+        return [record] + await self._advance(run, checklist, after=question.id)
 
     async def _skip(self, run: ChecklistRun) -> list[Reply]:
         checklist = self._checklist(run)
@@ -80,7 +100,7 @@ class Answers(TurnBase):
         if question is None or question.required:
             return [Reply(self.t("cannot_skip"))] + await self._prompt(run)
         await self._save(run, question.id, skipped=True)
-        return await self._advance(run, checklist, after=question.id)
+        return await self._answered_then_next(run, checklist, question)
 
     async def _toggle(
         self, run, checklist: Checklist, question: Question, code: str
@@ -92,7 +112,7 @@ class Answers(TurnBase):
             if not chosen:
                 again = await self._question_prompt(run, checklist)
                 return [Reply(self.t("expect_select_multiple"))] + again
-            return await self._advance(run, checklist, after=question.id)
+            return await self._answered_then_next(run, checklist, question)
         if question.option(code) is None:
             return await self._stale(run)
         chosen = [c for c in chosen if question.option(c) is not None]
@@ -101,8 +121,13 @@ class Answers(TurnBase):
             if existing is not None:
                 await runs.delete_answers(self.session, run.id, [question.id])
                 self._forget_answers()
-            return await self._question_prompt(run, checklist)
+            return self._in_place(await self._question_prompt(run, checklist), run, question)
         # Kept in the options' order, so exports read the same whatever the tapping order.
         ordered = QUESTION_TYPES[question.type].ordered(question, chosen)
         await self._save(run, question.id, value_json=ordered)
-        return await self._question_prompt(run, checklist)
+        return self._in_place(await self._question_prompt(run, checklist), run, question)
+
+    def _in_place(self, replies: list[Reply], run, question: Question) -> list[Reply]:
+        """A tick redraws the question in its own message, not in a new copy."""
+        replies[0].replaces = self.inbound.message_ref or asking_key(run, question.id)
+        return replies

@@ -4,20 +4,26 @@ answers (read once per turn), and small helpers."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.catalog import LANGUAGES, t
+from handlers.catalog import LANGUAGES, keys, t
 from handlers.checklist import Checklist
-from handlers.messages import Inbound, Reply
+from handlers.messages import BUTTON_CHANNELS, Inbound, Reply
 from handlers.question_types import AnswerContext
 from storage import runs
 from storage.models import Answer, ChecklistRun, Person, utcnow
 
 if TYPE_CHECKING:
     from handlers.engine import Engine
+
+
+@cache
+def _has_key(language: str, key: str) -> bool:
+    return key in keys(language)
 
 
 class TurnBase:
@@ -44,9 +50,19 @@ class TurnBase:
         self._asking: dict[int, str] = {}
         hint = inbound.language_hint if inbound.language_hint in LANGUAGES else None
         self.lang = person.language if person else (hint or engine.settings.default_language)
+        # Buttons (and a location button) on this channel; else texts say "gõ" (type).
+        self.buttons = inbound.channel in BUTTON_CHANNELS
 
     def t(self, key: str, **values) -> str:
+        """The text for ``key``; on a channel without buttons its ``<key>_typed``
+        variant when the catalog has one (no "bấm", no location button)."""
+        if not self.buttons and _has_key(self.lang, f"{key}_typed"):
+            key = f"{key}_typed"
         return t(self.lang, key, **values)
+
+    def count(self, number: int) -> str:
+        """A count as the language writes it: 5.000 in Vietnamese, 5,000 in English."""
+        return f"{number:,}".replace(",", "." if self.lang == "vi" else ",")
 
     @property
     def context(self) -> AnswerContext:

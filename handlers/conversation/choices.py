@@ -103,15 +103,27 @@ class Choices(TurnBase):
         """Every payload names the run it belongs to; a payload that does not fit the
         open run exactly (old question, other person's run, garbage) writes nothing."""
         payload = p.decode(data)
-        if isinstance(payload, p.OpenChecklist):
-            return await self._start_checklist(payload.checklist_id)
+        if isinstance(payload, p.OpenChecklist | p.StartAt):
+            site_id = payload.site_id if isinstance(payload, p.StartAt) else None
+            replies = await self._start_checklist(payload.checklist_id, site_id)
+            return self._replacing_pressed(replies)
         if isinstance(payload, p.ConfirmReport):
             # A reminder's "report submitted": answered without touching an open checklist.
             return await self._confirm_report(payload)
         if run is None or payload is None or getattr(payload, "run_id", None) != run.id:
             return await self._stale(run)
         replies = await self._run_button(payload, run)
-        return replies if replies is not None else await self._stale(run)
+        if replies is None:
+            return await self._stale(run)
+        return self._replacing_pressed(replies)
+
+    def _replacing_pressed(self, replies: list[Reply]) -> list[Reply]:
+        """A pressed choice's answer takes the place of the message pressed (where the
+        channel can edit), unless the turn already says what it replaces."""
+        ref = self.inbound.message_ref
+        if ref and replies and not any(r.replaces for r in replies):
+            replies[0].replaces = ref
+        return replies
 
     async def _run_button(self, payload: p.Payload, run: ChecklistRun) -> list[Reply] | None:
         """The replies to a button of the open run; None when it does not fit its phase."""
@@ -128,6 +140,14 @@ class Choices(TurnBase):
                 return await self._go_back(run)
             case p.PickSite(site_id=site_id) if phase == "site" and site_id:
                 return await self._pick_site(run, checklist, site_id)
+            case p.SitePage(page=page, query=query) if phase == "site" and 0 < page < 100:
+                return await self._find_sites(run, checklist, query, page)
+            case p.ProposeSite() if phase == "site":
+                return await self._propose_prompt(run)
+            case p.NotThisSite() if run.site_id and not run.supersedes_id:
+                return await self._not_this_site(run, checklist)
+            case p.ReuseAnswers(source_id=source_id) if phase == "question" and run.site_id:
+                return await self._reuse(run, checklist, source_id)
             case p.UpdateCheck() | p.NewCheck() if phase == "site_duplicate":
                 update = isinstance(payload, p.UpdateCheck)
                 return await self._resolve_duplicate(run, checklist, update)

@@ -7,8 +7,10 @@ from handlers import payloads
 from handlers.catalog import LANGUAGES
 from handlers.conversation.base import TurnBase
 from handlers.messages import Choice, Reply
-from storage import people, runs
+from storage import people, reminders, runs
 from storage import web as web_links
+from storage.models import Department
+from storage.textnorm import fold
 
 # The admin's reports: read outside the turn's transaction and the SQLite writer
 # queue (engine.prepare), so no inspector's turn waits for an export.
@@ -69,7 +71,8 @@ class Commands(TurnBase):
 
     async def _cmd_help(self, argument: str) -> list[Reply]:
         text = self.t("help_inspector")
-        if self.person.role in ("head", "admin"):
+        # An admin's /summary line says more than a head's: each command once.
+        if self.person.role == "head":
             text += "\n" + self.t("help_head")
         if self.person.role == "admin":
             text += "\n" + self.t("help_admin")
@@ -120,9 +123,10 @@ class Commands(TurnBase):
         if self.person.role != "admin":
             return [Reply(self.t("admins_only"))]
         parts = argument.split()
-        if len(parts) != 2:
-            return [Reply(self.t("invite_usage"))]
-        role, department = parts[0].lower(), parts[1].upper()
+        role = role_of(" ".join(parts[:-1])) if len(parts) >= 2 else None
+        department = parts[-1].upper() if parts else ""
+        if role is None or await self.session.get(Department, department) is None:
+            return [Reply(self.t("invite_usage", departments=await self._department_list()))]
         try:
             invite = await people.create_invite(
                 self.session,
@@ -132,7 +136,7 @@ class Commands(TurnBase):
                 valid_days=self.engine.settings.invite_valid_days,
             )
         except people.PeopleError:
-            return [Reply(self.t("invite_usage"))]
+            return [Reply(self.t("invite_usage", departments=await self._department_list()))]
         username = self.engine.settings.bot_username
         text = self.t(
             "invite_created",
@@ -143,3 +147,28 @@ class Commands(TurnBase):
             department=department,
         )
         return [Reply(text)]
+
+    async def _department_list(self) -> str:
+        departments = await reminders.all_departments(self.session)
+        return "\n".join(
+            f"• {d.code} — {d.name_en if self.lang == 'en' else d.name_vi}" for d in departments
+        )
+
+
+# Role words an admin may type after /invite, accents and case aside.
+ROLE_WORDS = {
+    "inspector": "inspector",
+    "can bo": "inspector",
+    "can bo kiem tra": "inspector",
+    "canbo": "inspector",
+    "head": "head",
+    "truong phong": "head",
+    "admin": "admin",
+    "quan tri": "admin",
+    "quan tri vien": "admin",
+}
+
+
+def role_of(words: str) -> str | None:
+    """The role an admin named ("cán bộ", "Trưởng phòng", "admin"), or None."""
+    return ROLE_WORDS.get(fold(words))

@@ -28,7 +28,7 @@ class Navigation(TurnBase):
 
     async def _go_back(self, run: ChecklistRun) -> list[Reply]:
         checklist = self._checklist(run)
-        if run.phase in ("site", "site_duplicate"):
+        if run.phase in ("site", "site_duplicate", "site_propose"):
             self._move(run, "site", run.current_question, pending_site_id=None)
             return await self._site_prompt(run, checklist)
         answers = await self._answers(run)
@@ -71,7 +71,12 @@ class Navigation(TurnBase):
         run.submitted_at = utcnow()
         self._move(run, "review", None)
         when = self._local(run.submitted_at).strftime("%d/%m/%Y %H:%M")
-        return [Reply(self.t("submitted", title=checklist.title_in(self.lang), when=when))]
+        done = self.t("submitted", title=checklist.title_in(self.lang), when=when)
+        if self.inbound.message_ref:
+            # The review becomes the record of what was sent: one message, no buttons.
+            lines, _choices = await self._review_lines(run, checklist)
+            return [Reply("\n".join(lines) + "\n\n" + done, replaces=self.inbound.message_ref)]
+        return [Reply(done)]
 
     async def _discard(self, run: ChecklistRun) -> list[Reply]:
         run.status = "cancelled"

@@ -6,10 +6,15 @@ from __future__ import annotations
 from handlers import payloads
 from handlers.checklist import Checklist
 from handlers.conversation.base import TurnBase
+from handlers.conversation.prompts import EPOCH
 from handlers.messages import Choice, Reply
 from handlers.question_types import valid_coordinates
 from storage import runs, sites
 from storage.models import ChecklistRun, Site
+from storage.textnorm import fold
+
+# Sites per page of a search: a phone screen of buttons.
+PER_PAGE = 8
 
 
 def site_choice(run: ChecklistRun, site: Site, label: str | None = None) -> Choice:
@@ -17,7 +22,7 @@ def site_choice(run: ChecklistRun, site: Site, label: str | None = None) -> Choi
 
 
 class Sites(TurnBase):
-    async def _start_checklist(self, checklist_id: str) -> list[Reply]:
+    async def _start_checklist(self, checklist_id: str, site_id: int | None = None):
         checklist = self.engine.checklists.get(checklist_id)
         if checklist is None or not checklist.allowed_for(
             self.person.role, self.person.department_code
@@ -36,6 +41,8 @@ class Sites(TurnBase):
         await self.session.flush()
         if not checklist.needs_site:
             return await self._advance(run, checklist, after=None)
+        if site_id is not None:  # a recent site from the menu
+            return await self._pick_site(run, checklist, site_id)
         return await self._site_prompt(run, checklist)
 
     async def _site_prompt(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
@@ -44,17 +51,45 @@ class Sites(TurnBase):
         key = "site_prompt_recent" if recent else "site_prompt"
         return [Reply(self.t(key, title=checklist.title_in(self.lang)), choices)]
 
-    async def _find_sites(self, run: ChecklistRun, checklist: Checklist, text: str):
-        kinds = list(checklist.site_kinds)
+    async def _find_sites(self, run: ChecklistRun, checklist: Checklist, text: str, page=0):
         if self.inbound.location is not None:
             return await self._sites_near(run, checklist, *self.inbound.location)
+        if run.phase == "site_propose":
+            return await self._record_proposal(run, checklist, text)
         if len(text) < 2:
             return await self._site_prompt(run, checklist)
-        matches = await sites.search_sites(self.session, text, kinds, limit=8)
-        if not matches:
-            return [Reply(self.t("site_not_found", query=text))]
-        choices = [site_choice(run, site) for site in matches]
-        return [Reply(self.t("site_matches", count=len(matches)), choices)]
+        kinds = list(checklist.site_kinds)
+        found, total = await sites.search_sites_page(self.session, text, kinds, page, PER_PAGE)
+        propose = Choice(self.t("button_propose_site"), payloads.ProposeSite(run.id).encode())
+        if not found:
+            return [Reply(self.t("site_not_found", query=text), [propose])]
+        if total == 1:  # one match: straight to it, with a way back
+            return await self._pick_site(run, checklist, found[0].id, single=True)
+        choices = [site_choice(run, site) for site in found]
+        query = fold(text)[:40].strip()
+        if total > (page + 1) * PER_PAGE:
+            first, last = page * PER_PAGE + 1, page * PER_PAGE + len(found)
+            text_ = self.t("site_matches_more", count=total, query=text, first=first, last=last)
+            more = payloads.SitePage(run.id, page + 1, query).encode()
+            choices.append(Choice(self.t("button_next_page"), more))
+        else:
+            text_ = self.t("site_matches", count=total, query=text)
+        choices.append(propose)
+        return [Reply(text_, choices)]
+
+    async def _propose_prompt(self, run: ChecklistRun) -> list[Reply]:
+        self._move(run, "site_propose", None)
+        back = Choice(self.t("button_back"), payloads.Back(run.id).encode())
+        return [Reply(self.t("propose_prompt"), [back])]
+
+    async def _record_proposal(self, run, checklist: Checklist, text: str) -> list[Reply]:
+        if len(text) < 3:
+            return [Reply(self.t("propose_too_short"))]
+        await runs.propose_site(self.session, self.person.id, checklist.id, text)
+        self._move(run, "site", None)
+        return [Reply(self.t("propose_recorded", name=text[:200]))] + await self._site_prompt(
+            run, checklist
+        )
 
     async def _sites_near(self, run, checklist: Checklist, lat, lon) -> list[Reply]:
         if not valid_coordinates(lat, lon):
@@ -81,11 +116,36 @@ class Sites(TurnBase):
         start = start.replace(hour=0, minute=0, second=0, microsecond=0)
         return await runs.latest_check_since(self.session, checklist.id, site_id, start)
 
-    async def _pick_site(self, run: ChecklistRun, checklist: Checklist, site_id: int):
+    async def _pick_site(self, run, checklist: Checklist, site_id: int, single=False):
         site = await self.session.get(Site, site_id)
         if site is None or site.kind not in checklist.site_kinds or site.status == "closed":
             return await self._stale(run)
-        return await self._use_site(run, checklist, site_id, check_recent=True)
+        replies = await self._use_site(run, checklist, site_id, check_recent=True)
+        if single:
+            not_this = payloads.NotThisSite(run.id).encode()
+            replies[-1].choices.append(Choice(self.t("button_not_this_site"), not_this))
+        return replies
+
+    async def _not_this_site(self, run: ChecklistRun, checklist: Checklist) -> list[Reply]:
+        """Back from the one match a search went straight to (nothing answered yet)."""
+        await runs.delete_answers(self.session, run.id, list(await self._answers(run)))
+        self._forget_answers()
+        self._move(run, "site", None, site_id=None, pending_site_id=None, reused_from_id=None)
+        return await self._site_prompt(run, checklist)
+
+    async def _reuse(self, run: ChecklistRun, checklist: Checklist, source_id: int):
+        """The answers of the site's last check fill the draft; straight to the review."""
+        found = await runs.latest_check_since(self.session, checklist.id, run.site_id, EPOCH)
+        if found is None or found[0].id != source_id or await self._answers(run):
+            return None
+        await runs.copy_answers(self.session, source_id, run)
+        self._forget_answers()
+        self._move(run, "review", None, reused_from_id=source_id)
+        await self.session.flush()
+        when = self._local(found[0].submitted_at).strftime("%d/%m/%Y")
+        review = await self._review_prompt(run, checklist)
+        review[0].text = f"{self.t('reuse_started', when=when)}\n\n{review[0].text}"
+        return review
 
     async def _use_site(self, run, checklist, site_id, check_recent: bool) -> list[Reply]:
         if check_recent and await self._recent_check(checklist, site_id) is not None:

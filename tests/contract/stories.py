@@ -21,14 +21,14 @@ async def open_supermarket_check(chat: Chat) -> None:
     await say(chat, "/start", "Chọn phiếu kiểm tra")
     await pick(chat, "Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await say(chat, "co op quang ngai", "Tìm thấy")
-    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
+    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
 
 
 async def up_to_the_percent_question(chat: Chat) -> None:
     await open_supermarket_check(chat)
-    await pick(chat, "Có", "Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
+    await pick(chat, "Có", "Câu 2/11")
+    await pick(chat, "Túi giấy", "Câu 2/11")
+    await pick(chat, "Xong", "Câu 3/11")
 
 
 async def refused(chat: Chat, text: str, message: str, prompt: str) -> None:

@@ -16,12 +16,12 @@ async def test_an_update_delivered_twice_is_applied_once(chat: Chat):
         pytest.skip("the terminal reads each line once: no messenger can repeat it")
     await open_supermarket_check(chat)
     await chat.choose("Có")
-    await chat.expect("Câu 2/10")
+    await chat.expect("Câu 2/11")
     await chat.deliver_again()  # after it was applied
     await chat.expect_nothing()
     await chat.send("tui giay")
     await chat.deliver_again()  # right away
-    await chat.expect("Câu 3/10")
+    await chat.expect("Câu 3/11")
     await chat.expect_nothing()
     _run, answers = await chat.newest_run()
     assert sorted(answers) == ["bag_types", "nonbio_bags"]
@@ -32,30 +32,30 @@ async def test_an_update_delivered_twice_is_applied_once(chat: Chat):
 async def test_stale_and_forged_choices_write_nothing_and_show_the_prompt(chat: Chat):
     await open_supermarket_check(chat)
     await chat.choose("Có")
-    bag_question = await chat.expect("Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
-    await say(chat, "50", "Câu 4/10")
-    await pick(chat, "Chưa", "Câu 5/10")  # Có / Không / « Quay lại
+    bag_question = await chat.expect("Câu 2/11")
+    await pick(chat, "Túi giấy", "Câu 2/11")
+    await pick(chat, "Xong", "Câu 3/11")
+    await say(chat, "50", "Câu 4/11")
+    await pick(chat, "Chưa", "Câu 5/11")  # Có / Không / « Quay lại
     run, before = await chat.newest_run()
 
     await chat.choose("Túi ni lông thường", on=bag_question)  # an old button / number
     if chat.has_buttons:
         await chat.expect(STALE)
-    await chat.expect("Câu 5/10")
+    await chat.expect("Câu 5/11")
     if chat.has_buttons:
         await chat.press_forged(f"a:{run.id}:foam_trays:maybe")
         await chat.expect(STALE)
-        await chat.expect("Câu 5/10")
+        await chat.expect("Câu 5/11")
         await chat.press_forged("x:999999")
         await chat.expect(STALE)
     else:
         await chat.send("99")  # a number never offered
-    await chat.expect("Câu 5/10")
+    await chat.expect("Câu 5/11")
     _run, after = await chat.newest_run()
     assert sorted(after) == sorted(before)
     assert after["bag_types"].value_json == ["paper"] and "foam_trays" not in after
-    await pick(chat, "Không", "Câu 6/10")  # and the conversation goes on
+    await pick(chat, "Không", "Câu 6/11")  # and the conversation goes on
     no_apology(chat)
 
 
@@ -64,30 +64,30 @@ async def test_a_photo_where_text_is_expected_and_text_where_a_photo_is(chat: Ch
     if chat.has_photos:
         await chat.send_photo(JPEG)
         await chat.expect("Câu này cần một câu trả lời")
-        await chat.expect("Câu 1/10")
+        await chat.expect("Câu 1/11")
         _run, answers = await chat.newest_run()
         assert not answers
     for step, expect in [
-        ("co", "Câu 2/10"),
-        ("tui giay", "Câu 3/10"),
-        ("50", "Câu 4/10"),
-        ("chua", "Câu 5/10"),
-        ("khong", "Câu 6/10"),
-        ("khong", "Câu 7/10"),
-        ("co", "Câu 8/10"),
+        ("co", "Câu 2/11"),
+        ("tui giay", "Câu 3/11"),
+        ("50", "Câu 4/11"),
+        ("chua", "Câu 5/11"),
+        ("khong", "Câu 6/11"),
+        ("khong", "Câu 7/11"),
+        ("co", "Câu 8/11"),
     ]:
         await say(chat, step, expect)
     await say(chat, "đây là ảnh", "Câu này cần một ảnh")
-    await chat.expect("Câu 8/10")
+    await chat.expect("Câu 8/11")
     _run, answers = await chat.newest_run()
     assert "photo" not in answers
     if chat.has_photos:
         await chat.send_photo(JPEG)
-        await chat.expect("Câu 9/10")
+        await chat.expect("Câu 9/11")
         _run, answers = await chat.newest_run()
         assert answers["photo"].value_text and not answers["photo"].skipped
     else:
-        await say(chat, "bỏ qua", "Câu 9/10")
+        await say(chat, "bỏ qua", "Câu 9/11")
     no_apology(chat)
 
 

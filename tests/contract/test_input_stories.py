@@ -25,20 +25,20 @@ SUPERMARKET = "kiem tra sieu thi, trung tam thuong mai"  # the menu label, typed
 
 async def test_bad_input_at_every_question_type_gets_what_is_expected(chat: Chat):
     await open_supermarket_check(chat)
-    await refused(chat, "có lẽ", "Có, Không hoặc Không rõ", "Câu 1/10")  # yes/no/unknown
-    await refused(chat, "   ", "Câu này cần một câu trả lời", "Câu 1/10")  # whitespace
-    await pick(chat, "Có", "Câu 2/10")
-    await refused(chat, "túi nhựa sinh học", "Vui lòng", "Câu 2/10")  # multiple choice
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
-    await refused(chat, "nhiều", "tỷ lệ phần trăm", "Câu 3/10")  # a word at a percent
-    await refused(chat, "150", "0 đến 100", "Câu 3/10")  # too large
-    await refused(chat, "1e999", "Vui lòng", "Câu 3/10")
-    await say(chat, "50", "Câu 4/10")
-    await refused(chat, "có thể", "Vui lòng chọn một trong", "Câu 4/10")  # single choice
-    await pick(chat, "Chưa", "Câu 5/10")
-    await refused(chat, "thỉnh thoảng", "Có hoặc Không", "Câu 5/10")  # yes/no
-    await pick(chat, "Không", "Câu 6/10")
+    await refused(chat, "có lẽ", "Có, Không hoặc Không rõ", "Câu 1/11")  # yes/no/unknown
+    await refused(chat, "   ", "Câu này cần một câu trả lời", "Câu 1/11")  # whitespace
+    await pick(chat, "Có", "Câu 2/11")
+    await refused(chat, "túi nhựa sinh học", "Vui lòng", "Câu 2/11")  # multiple choice
+    await pick(chat, "Túi giấy", "Câu 2/11")
+    await pick(chat, "Xong", "Câu 3/11")
+    await refused(chat, "nhiều", "tỷ lệ phần trăm", "Câu 3/11")  # a word at a percent
+    await refused(chat, "150", "0 đến 100", "Câu 3/11")  # too large
+    await refused(chat, "1e999", "Vui lòng", "Câu 3/11")
+    await say(chat, "50", "Câu 4/11")
+    await refused(chat, "có thể", "Vui lòng chọn một trong", "Câu 4/11")  # single choice
+    await pick(chat, "Chưa", "Câu 5/11")
+    await refused(chat, "thỉnh thoảng", "Có hoặc Không", "Câu 5/11")  # yes/no
+    await pick(chat, "Không", "Câu 6/11")
     await pick(chat, "Có", "Câu 7/11")
     await refused(chat, "mười hai", "số nguyên", "Câu 7/11")  # a word at an integer
     await refused(chat, "0", "từ 1 đến 10.000", "Câu 7/11")  # below the minimum
@@ -75,7 +75,7 @@ async def test_menu_and_site_list_by_choice_and_by_typed_label(chat: Chat):
     await say(chat, "/start", "Chọn phiếu kiểm tra")
     await say(chat, SUPERMARKET, "Gõ một phần tên cơ sở")
     await say(chat, "co op quang ngai", "Tìm thấy")
-    await say(chat, "sieu thi co.opmart quang ngai", "Câu 1/10")
+    await say(chat, "sieu thi co.opmart quang ngai", "Câu 1/11")
     run, answers = await chat.newest_run()
     assert run.status == "draft" and run.site_id is not None and not answers
     no_apology(chat)
@@ -84,14 +84,14 @@ async def test_menu_and_site_list_by_choice_and_by_typed_label(chat: Chat):
 async def test_resume_by_choice_and_by_typed_label_at_a_percent_question(chat: Chat):
     await up_to_the_percent_question(chat)
     await say(chat, "/start", "Tiếp tục hay bỏ?")
-    await pick(chat, "Tiếp tục", "Câu 3/10")  # "1" on Zalo and the terminal: not 1%
+    await pick(chat, "Tiếp tục", "Câu 3/11")  # "1" on Zalo and the terminal: not 1%
     run, answers = await chat.newest_run()
     assert run.current_question == "eco_bag_share" and "eco_bag_share" not in answers
     await say(chat, "/start", "Tiếp tục hay bỏ?")
-    await say(chat, "tiep tuc", "Câu 3/10")
+    await say(chat, "tiep tuc", "Câu 3/11")
     run, answers = await chat.newest_run()
     assert run.current_question == "eco_bag_share" and "eco_bag_share" not in answers
-    await say(chat, "40", "Câu 4/10")  # the question is the prompt again: 40 is 40%
+    await say(chat, "40", "Câu 4/11")  # the question is the prompt again: 40 is 40%
     _run, answers = await chat.newest_run()
     assert answers["eco_bag_share"].value_number == 40
     await say(chat, "/start", "Tiếp tục hay bỏ?")
@@ -102,10 +102,10 @@ async def test_resume_by_choice_and_by_typed_label_at_a_percent_question(chat: C
     await say(chat, "/start", "Chọn phiếu kiểm tra")
     await pick(chat, "Kiểm tra siêu thị", "một phần tên")
     await say(chat, "co op quang ngai", "Tìm thấy")
-    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/10")
-    await pick(chat, "Có", "Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
+    await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
+    await pick(chat, "Có", "Câu 2/11")
+    await pick(chat, "Túi giấy", "Câu 2/11")
+    await pick(chat, "Xong", "Câu 3/11")
     await say(chat, "/start", "Tiếp tục hay bỏ?")
     await pick(chat, "Bỏ", "Đã hủy phiếu")  # "2": not 2%
     run, answers = await chat.newest_run()
@@ -117,10 +117,10 @@ async def test_cancel_by_choice_and_by_typed_label_at_numeric_questions(chat: Ch
     await up_to_the_percent_question(chat)
     await say(chat, "/cancel", "Hủy phiếu đang làm?")
     await pick(chat, "Không, làm tiếp", "Tiếp tục phiếu")
-    await chat.expect("Câu 3/10")
+    await chat.expect("Câu 3/11")
     await say(chat, "/cancel", "Hủy phiếu đang làm?")
     await say(chat, "khong, lam tiep", "Tiếp tục phiếu")
-    await chat.expect("Câu 3/10")
+    await chat.expect("Câu 3/11")
     run, answers = await chat.newest_run()
     assert run.status == "draft" and "eco_bag_share" not in answers
     await say(chat, "/cancel", "Hủy phiếu đang làm?")
@@ -130,12 +130,12 @@ async def test_cancel_by_choice_and_by_typed_label_at_numeric_questions(chat: Ch
 
     # At an integer question, by the typed label.
     await open_supermarket_check(chat)
-    await pick(chat, "Có", "Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
-    await pick(chat, "Xong", "Câu 3/10")
-    await say(chat, "60", "Câu 4/10")
-    await pick(chat, "Chưa", "Câu 5/10")
-    await pick(chat, "Không", "Câu 6/10")
+    await pick(chat, "Có", "Câu 2/11")
+    await pick(chat, "Túi giấy", "Câu 2/11")
+    await pick(chat, "Xong", "Câu 3/11")
+    await say(chat, "60", "Câu 4/11")
+    await pick(chat, "Chưa", "Câu 5/11")
+    await pick(chat, "Không", "Câu 6/11")
     await pick(chat, "Có", "Câu 7/11")
     await say(chat, "/cancel", "Hủy phiếu đang làm?")
     await say(chat, "Hủy phiếu", "Đã hủy phiếu")
@@ -146,22 +146,22 @@ async def test_cancel_by_choice_and_by_typed_label_at_numeric_questions(chat: Ch
 
 async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: Chat):
     await open_supermarket_check(chat)
-    await say(chat, "co", "Câu 2/10")
-    await pick(chat, "Túi giấy", "Câu 2/10")
+    await say(chat, "co", "Câu 2/11")
+    await pick(chat, "Túi giấy", "Câu 2/11")
     # A typed name answers, adding to what is ticked; its comma does not split it.
-    await say(chat, "túi vải, dùng nhiều lần", "Câu 3/10")
-    await say(chat, "80", "Câu 4/10")
-    await say(chat, "da thay hoan toan", "Câu 5/10")
-    await say(chat, "khong", "Câu 6/10")
-    await say(chat, "khong", "Câu 7/10")
-    await say(chat, "co", "Câu 8/10")
-    await say(chat, "bo qua", "Câu 9/10")
-    await say(chat, "bo qua", "Câu 10/10")
+    await say(chat, "túi vải, dùng nhiều lần", "Câu 3/11")
+    await say(chat, "80", "Câu 4/11")
+    await say(chat, "da thay hoan toan", "Câu 5/11")
+    await say(chat, "khong", "Câu 6/11")
+    await say(chat, "khong", "Câu 7/11")
+    await say(chat, "co", "Câu 8/11")
+    await say(chat, "bo qua", "Câu 9/11")
+    await say(chat, "bo qua", "Câu 10/11")
     await say(chat, "bo qua", "Xem lại")
-    await say(chat, "sua 3", "Câu 3/10")  # review: edit by its typed label
+    await say(chat, "sua 3", "Câu 3/11")  # review: edit by its typed label
     review = await say(chat, "50", "Xem lại")
     assert "50%" in review
-    await pick(chat, "Sửa 4", "Câu 4/10")  # and by choice
+    await pick(chat, "Sửa 4", "Câu 4/11")  # and by choice
     await say(chat, "mot phan", "Xem lại")
     await say(chat, "gui", "Đã gửi phiếu")
     run, answers = await chat.newest_run()
@@ -177,7 +177,7 @@ async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: C
     await say(chat, SUPERMARKET, "một phần tên")
     await say(chat, "co op quang ngai", "Tìm thấy")
     await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "đã được")
-    await say(chat, "kiem tra moi", "Câu 1/10")
+    await say(chat, "kiem tra moi", "Câu 1/11")
     run, answers = await chat.newest_run()
     assert run.id != first_run and run.status == "draft" and not answers
     await say(chat, "/cancel", "Hủy phiếu đang làm?")
@@ -197,23 +197,23 @@ async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: C
 
 async def test_multiple_choice_and_numeric_answers_by_choice_and_by_typing(chat: Chat):
     await open_supermarket_check(chat)
-    await pick(chat, "Không", "Câu 2/10")
+    await pick(chat, "Không", "Câu 2/11")
     if chat.has_buttons:
-        await pick(chat, "Túi phân hủy sinh học", "Câu 2/10")
-        await pick(chat, "Túi vải, dùng nhiều lần", "Câu 2/10")
-        await pick(chat, "Xong", "Câu 3/10")
+        await pick(chat, "Túi phân hủy sinh học", "Câu 2/11")
+        await pick(chat, "Túi vải, dùng nhiều lần", "Câu 2/11")
+        await pick(chat, "Xong", "Câu 3/11")
     else:
-        await say(chat, "1, 3", "Câu 3/10")  # numbers, as the hint says
+        await say(chat, "1, 3", "Câu 3/11")  # numbers, as the hint says
     _run, answers = await chat.newest_run()
     assert answers["bag_types"].value_json == ["biodegradable", "cloth"]
-    await say(chat, "/back", "Câu 2/10")
-    await say(chat, "tui giay", "Câu 3/10")  # a typed name adds to what is ticked
+    await say(chat, "/back", "Câu 2/11")
+    await say(chat, "tui giay", "Câu 3/11")  # a typed name adds to what is ticked
     _run, answers = await chat.newest_run()
     assert answers["bag_types"].value_json == ["biodegradable", "paper", "cloth"]
     if chat.has_buttons:
-        await pick(chat, "75", "Câu 4/10")  # a quick answer
+        await pick(chat, "75", "Câu 4/11")  # a quick answer
     else:
-        await say(chat, "75", "Câu 4/10")  # the value, not the 75th choice
+        await say(chat, "75", "Câu 4/11")  # the value, not the 75th choice
     _run, answers = await chat.newest_run()
     assert answers["eco_bag_share"].value_number == 75
     no_apology(chat)
