@@ -218,7 +218,7 @@ async def test_who_may_review_and_forged_or_stale_choices_change_nothing(
         await inspector.send("/review", t("vi", "rv_not_reviewer"))
         await inspector.send(f"/review {check_id}", t("vi", "rv_not_reviewer"))
         await inspector.send(f"/history {check_id}", f"Lịch sử phiếu #{check_id}")  # their own
-        await inspector.send("/start", "Chọn phiếu")
+        await inspector.send("/start", "Lê Thị Kiểm")  # the menu, with its buttons
         tg.user_presses_button(INSPECTOR_TG, f"rv:{check_id}:0:a", check=False)  # forged
         await inspector.expect(t("vi", "rv_not_reviewer"))
 
