@@ -23,6 +23,7 @@ from storage.db import Database
 from storage.models import ChecklistRun, Site, utcnow
 from tests.fake_zalo import ZaloPhone
 from tests.telegram_harness import Phone
+from tests.test_annual_report import check_as_a_reader
 from tests.test_review_chat import running_bot
 
 YEAR = 2026
@@ -169,8 +170,17 @@ async def test_six_heads_file_one_is_sent_back_and_the_report_writes_itself(
         await head.tap("Gửi báo cáo", "Đã gửi báo cáo năm 2026")
         assert not set(HEADS) & await waiting_departments(sqlite_db, date(YEAR, 12, 3))
 
+        own = await admin.tap("Tải: Phòng Quản lý năng lượng", "Báo cáo năm 2026 của Phòng")
         caption = await admin.send("/report 2026", "Dự thảo báo cáo SXTDBV năm 2026")
+    department = docx.Document(io.BytesIO(next(iter(own.files.values())).content))
+    own_text = "\n".join(p.text for p in department.paragraphs)
+    assert "Kính gửi: Phòng Kỹ thuật an toàn – Môi trường." in own_text
+    assert "- Số cơ sở sản xuất được phổ biến: 40." in own_text
     upload = next(iter(caption.files.values()))
+    (tmp_path / "out").mkdir()
+    compiled = tmp_path / "out" / "Bao-cao-SXTDBV-2026.docx"
+    compiled.write_bytes(upload.content)
+    check_as_a_reader(compiled, tmp_path / "out")  # Times New Roman, page numbers
     document = docx.Document(io.BytesIO(upload.content))
     text = "\n".join(p.text for p in document.paragraphs)
     for name, _tg, _zalo in HEADS.values():  # section I: every department's document
