@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import docx
 from sqlmodel import select
 
+from handlers.catalog import t
 from handlers.checklist import ChecklistRegistry
 from handlers.reminders import Reminders, ReminderSettings
 from handlers.report_forms.form import load_form
@@ -237,3 +238,41 @@ async def test_the_reminder_opens_the_form_where_it_stopped_on_zalo(
         report = await dept_reports.get_report(session, "QLTM", YEAR)
     assert report.answers["retail_text"] == "Đã làm việc với các siêu thị."
     assert report.answers["retail_sites"] == 1 and "retail_meetings" not in report.answers
+
+
+async def test_who_may_fill_in_a_named_colleague_and_forged_choices(
+    tg, zalo, sqlite_db, sqlite_target, tmp_path
+):
+    await seed(sqlite_db)
+    async with sqlite_db.session() as session:
+        await people.add_person(
+            session,
+            name="Hồ Chuyên Viên",
+            role="inspector",
+            department_code="QLCN",
+            accounts={"telegram": "4200"},
+        )
+        await session.commit()
+    async with running_bot(tg, zalo, sqlite_target.url, tmp_path / "media"):
+        colleague = Phone(tg, 4200)
+        await colleague.send("/baocao", "Chỉ trưởng đơn vị hoặc người được trưởng đơn vị giao")
+        head = Phone(tg, HEADS["QLCN"][1])
+        helped = await head.send("/help", "/baocao")
+        assert "giao người khác lập" in helped.text
+        await head.send("/baocao giao", "giao cho ai lập báo cáo năm 2026")
+        await head.tap("Hồ Chuyên Viên", "Đã giao cho Hồ Chuyên Viên")
+        await colleague.expect("Trưởng đơn vị giao anh/chị lập báo cáo năm 2026")
+        opened = await colleague.send("/baocao", "Báo cáo năm 2026 của Phòng Quản lý công nghiệp")
+        assert "1/" in opened.text
+        # A head is no coordinator: a send-back typed as a forged choice changes nothing.
+        other = Phone(tg, HEADS["QLNL"][1])
+        async with sqlite_db.session() as session:
+            report = await dept_reports.get_report(session, "QLCN", YEAR)
+        await other.send("/baocao", "1/")  # its own form: a message with buttons
+        tg.user_presses_button(HEADS["QLNL"][1], f"dr:rt:{report.id}", check=False)
+        await other.expect("Chỉ Phòng Kỹ thuật an toàn – Môi trường")
+        tg.user_presses_button(HEADS["QLNL"][1], f"dr:dg:{report.id}", check=False)
+        await other.expect(t("vi", "stale_button"))
+    async with sqlite_db.session() as session:
+        report = await dept_reports.get_report(session, "QLCN", YEAR)
+    assert report.status == "draft" and report.return_comment == ""

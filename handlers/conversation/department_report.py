@@ -36,6 +36,13 @@ class DepartmentReports(TurnBase):
         await self._dr_pause()
         return await super()._command(text)
 
+    async def _cmd_help(self, argument: str) -> list[Reply]:
+        replies = await super()._cmd_help(argument)
+        key = {"head": "dr_help_head", "admin": "dr_help_admin"}.get(self.person.role)
+        if key:
+            replies[-1].text += "\n" + self.t(key)
+        return replies
+
     async def _typed_report_done(self, text: str) -> str | None:
         if await self._dr_awaiting_comment() is not None:
             return _TEXT
