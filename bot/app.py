@@ -21,6 +21,7 @@ def engine_settings(config: Config) -> EngineSettings:
         privacy=PrivacySettings.from_config(config.values["privacy"]),
         web_base_url=config.web_base_url if config.get("web", "enabled") else "",
         review_rule=config.get("review", "indicators"),
+        max_photo_bytes=config.get("bot", "max_photo_mb") * 1024 * 1024,
     )
 
 

@@ -143,6 +143,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "media_dir": (str, "media", None),
         "invite_valid_days": (int, 7, _positive),
         "duplicate_check_period": (str, "month", _period),
+        # A larger photo is refused with a polite message, never downloaded.
+        "max_photo_mb": (int, 10, _positive),
     },
     "telegram": {
         "token": (str, "", None),
@@ -184,6 +186,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any, Any]]] = {
         "port": (int, 8080, _positive),
         # Bytes; a larger request is answered 413 before it is read (an update is a few kB).
         "max_body": (int, 1_000_000, _positive),
+        # Seconds a client has to send a whole request (headers and body) once it has
+        # connected or begun one; a slower one is disconnected (slowloris).
+        "read_timeout": (int, 10, _positive),
     },
     # GET /healthz for the office's monitoring (on the webhook server when [webhook] url
     # is set; while polling, on [webhook] host at this port; 0 = none while polling).

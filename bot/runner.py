@@ -108,9 +108,8 @@ async def _serve(
             from bot.web.serve import mount_beside
 
             mount_beside(server.app.router, config, database)
-        servers.append(
-            serve(server, config.get("webhook", "host"), config.get("webhook", "port"), stop)
-        )
+        host, port = config.get("webhook", "host"), config.get("webhook", "port")
+        servers.append(serve(server, host, port, stop, config.get("webhook", "read_timeout")))
     else:
         if config.get("web", "enabled"):
             from bot.web.app import create_app
@@ -122,7 +121,8 @@ async def _serve(
             )
         if config.get("health", "port"):
             host = config.get("webhook", "host")
-            servers.append(serve(health_server(), host, config.get("health", "port"), stop))
+            port, read_timeout = config.get("health", "port"), config.get("webhook", "read_timeout")
+            servers.append(serve(health_server(), host, port, stop, read_timeout))
     if servers:
         await asyncio.gather(*servers)
     else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
@@ -33,6 +33,8 @@ MAX_BODY = 1_000_000
 # /healthz answers 503 when a channel has not heard from its messenger, or a reply has
 # waited to leave, for longer than this ([health] stale_after).
 STALE_AFTER = 300.0
+# Seconds a client has for a whole request once it begins ([webhook] read_timeout).
+READ_TIMEOUT = 10.0
 
 
 class TooLarge(Exception):
@@ -95,7 +97,10 @@ class WebhookServer:
         return b"".join(chunks)
 
     async def _body(self, request: Request) -> dict[str, Any] | None:
-        raw = await self._read_limited(request)
+        try:
+            raw = await self._read_limited(request)
+        except ClientDisconnect:  # gone (or cut for being too slow): nobody to answer
+            return None
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -193,7 +198,60 @@ def _seconds_since(moment, now) -> float:
     return round(max(now - moment, timedelta(0)).total_seconds(), 1)
 
 
-async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event) -> None:
+def deadline_protocol(read_timeout: float):
+    """uvicorn's h11 protocol with a deadline on each request: from the moment a
+    connection opens, or its next request begins, the whole request (headers and
+    body) must arrive within ``read_timeout`` seconds, or the connection is closed.
+    uvicorn itself only times out idle keep-alive connections: a client that sends
+    its headers, or its body, a byte at a time would hold a connection for ever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlineH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and not self._receiving():
+                self._arm()  # the first bytes of the next request on this connection
+            super().data_received(data)
+            if self._receiving() and not self.cycle.more_body:
+                self._disarm()  # all in: the app has it, however long it takes
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _receiving(self) -> bool:
+            return self.cycle is not None and not self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(read_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                log.info("a webhook client sent its request too slowly: disconnected")
+                self.transport.close()
+
+    return DeadlineH11Protocol
+
+
+async def serve(
+    server: WebhookServer,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    read_timeout: float = READ_TIMEOUT,
+) -> None:
     import uvicorn
 
     config = uvicorn.Config(
@@ -203,6 +261,7 @@ async def serve(server: WebhookServer, host: str, port: int, stop: asyncio.Event
         log_level="warning",
         access_log=False,
         lifespan="off",
+        http=deadline_protocol(read_timeout),
         # Platforms and reverse proxies keep connections open between updates: closing
         # an idle one after uvicorn's default 5 s races the next request on it.
         timeout_keep_alive=75,

@@ -26,7 +26,7 @@ from handlers.catalog import t
 from handlers.checklist import ChecklistRegistry
 from handlers.conversation.commands import REPORT_COMMANDS, command_word
 from handlers.conversation.turn import MAX_INPUT, Turn
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, PhotoTooLarge, Reply
 from handlers.privacy import PrivacySettings
 from handlers.targets import Targets
 from storage import people, runs
@@ -46,6 +46,8 @@ class Prepared:
 
     photo_path: Path | None = None
     report: list[Reply] | None = None
+    # The size in bytes of a photo refused for being over the limit (never downloaded).
+    photo_too_large: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class EngineSettings:
     web_base_url: str = ""
     # Which checks the indicators count ([review] indicators): "all" or "approved".
     review_rule: str = "all"
+    # Photos over this many bytes are refused, not downloaded ([bot] max_photo_mb).
+    max_photo_bytes: int = 10 * 1024 * 1024
 
 
 class Engine:
@@ -111,8 +115,7 @@ class Engine:
         report = await self._report_if_asked(inbound)
         if report is not None:
             return Prepared(report=report)
-        photo_path = await self._fetch_photo_if_expected(inbound)
-        return Prepared(photo_path=photo_path) if photo_path else None
+        return await self._fetch_photo_if_expected(inbound)
 
     async def apply(
         self, session: AsyncSession, inbound: Inbound, prepared: Prepared | Path | None = None
@@ -136,6 +139,8 @@ class Engine:
             if not claimed:
                 return [], turn.lang
         replies = await turn.dispatch()
+        if prepared.photo_too_large is not None:  # the turn asks for the photo again
+            replies.insert(0, Reply(photo_refusal(turn.lang, prepared.photo_too_large, self)))
         if turn.person is not None:
             offered = [c.payload for r in replies for c in r.choices]
             if offered:
@@ -204,9 +209,11 @@ class Engine:
         finally:
             await database.dispose()
 
-    async def _fetch_photo_if_expected(self, inbound: Inbound) -> Path | None:
+    async def _fetch_photo_if_expected(self, inbound: Inbound) -> Prepared | None:
         """Downloads a photo before the transaction starts (network time must not
-        hold the database), and only when the sender's open run asks for one."""
+        hold the database), only when the sender's open run asks for one and only
+        when it is within the limit (announced by the messenger or found while
+        downloading: a photo over it is refused, not stored)."""
         if inbound.photo is None:
             return None
         async with self.db.session() as session:
@@ -220,8 +227,26 @@ class Engine:
             question = checklist.question(run.current_question or "") if checklist and run else None
             if not question or run.phase != "question" or question.type != "photo":
                 return None
+        limit = self.settings.max_photo_bytes
+        if inbound.photo.size is not None and inbound.photo.size > limit:
+            return Prepared(photo_too_large=inbound.photo.size)
         folder = self.settings.media_dir / str(run.id)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{question.id}-{uuid.uuid4().hex[:8]}.jpg"
-        await inbound.photo.download(path)
-        return path
+        try:
+            await inbound.photo.download(path)
+        except PhotoTooLarge as refused:
+            path.unlink(missing_ok=True)
+            return Prepared(photo_too_large=refused.size)
+        return Prepared(photo_path=path)
+
+
+def photo_refusal(language: str, size: int, engine: Engine) -> str:
+    """'12,4 MB' and the limit, in the catalog's words."""
+
+    def megabytes(count: int) -> str:
+        shown = f"{count / (1024 * 1024):.1f}".removesuffix(".0")
+        return shown.replace(".", ",") if language == "vi" else shown
+
+    limit = engine.settings.max_photo_bytes
+    return t(language, "photo_too_large", size=megabytes(size), limit=megabytes(limit))

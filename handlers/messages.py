@@ -25,6 +25,17 @@ class PhotoRef:
 
     key: str
     download: Callable[[Path], Awaitable[None]]
+    # Bytes, as the messenger announced it (Telegram does; Zalo does not): a photo over
+    # the limit is refused before anything is downloaded.
+    size: int | None = None
+
+
+class PhotoTooLarge(Exception):
+    """Raised by a download that finds the photo over the limit before reading it all."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"photo of {size} bytes")
+        self.size = size
 
 
 @dataclass(frozen=True)

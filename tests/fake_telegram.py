@@ -291,16 +291,21 @@ class FakeTelegram:
         height: int = 960,
         first_name: str | None = None,
         language_code: str | None = None,
+        file_size: int | None = None,
+        announce_size: bool = True,
     ) -> dict:
-        """A user sends a photo; its bytes become downloadable through getFile."""
+        """A user sends a photo; its bytes become downloadable through getFile. The
+        update says ``file_size`` (default: the real size) unless ``announce_size`` is
+        false (the field is optional in the Bot API; getFile then tells it)."""
         stored = self._store_file(content, "photos", ".jpg", mime_type="image/jpeg")
         size = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "width": width,
             "height": height,
-            "file_size": len(content),
         }
+        if announce_size:
+            size["file_size"] = len(content) if file_size is None else file_size
         body: dict[str, Any] = {"photo": [size]}
         if caption is not None:
             body["caption"] = caption

@@ -370,3 +370,23 @@ def test_the_webhook_body_limit_and_the_health_settings(tmp_path):
     ):
         with pytest.raises(ConfigError, match=re.escape(key)):
             load_config(write(tmp_path, text))
+
+
+def test_the_photo_limit_and_the_slow_client_timeout(tmp_path):
+    from bot.app import engine_settings
+
+    config = load_config()
+    assert config.get("bot", "max_photo_mb") == 10
+    assert config.get("webhook", "read_timeout") == 10
+    assert engine_settings(config).max_photo_bytes == 10 * 1024 * 1024
+    config = load_config(write(tmp_path, "[bot]\nmax_photo_mb = 3\n[webhook]\nread_timeout = 4\n"))
+    assert engine_settings(config).max_photo_bytes == 3 * 1024 * 1024
+    assert config.get("webhook", "read_timeout") == 4
+    for text, key in (
+        ("[bot]\nmax_photo_mb = 0\n", "[bot] max_photo_mb"),
+        ('[bot]\nmax_photo_mb = "10 MB"\n', "[bot] max_photo_mb"),
+        ("[webhook]\nread_timeout = -1\n", "[webhook] read_timeout"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(key)) as raised:
+            load_config(write(tmp_path, text))
+        assert "\n" not in str(raised.value)

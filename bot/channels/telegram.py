@@ -37,7 +37,7 @@ from bot.channels import DeliveryError, Parsed, polling_backoff
 from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
-from handlers.messages import Choice, Inbound, PhotoRef, Reply, split_text
+from handlers.messages import Choice, Inbound, PhotoRef, PhotoTooLarge, Reply, split_text
 
 log = logging.getLogger(__name__)
 
@@ -192,14 +192,18 @@ class TelegramChannel:
         if message is None:
             return None
         if message.photo:
-            file_id = message.photo[-1].file_id
-            bot = self.bot
+            largest = message.photo[-1]
+            bot, limit = self.bot, self.engine.settings.max_photo_bytes
 
             async def download(path: Path) -> None:
-                telegram_file = await bot.get_file(file_id)
+                telegram_file = await bot.get_file(largest.file_id)
+                # The update may not say the size; getFile does, before any byte is read.
+                if (telegram_file.file_size or 0) > limit:
+                    raise PhotoTooLarge(telegram_file.file_size)
                 await telegram_file.download_to_drive(path)
 
-            return Inbound(photo=PhotoRef(file_id, download), text=message.caption, **common)
+            photo = PhotoRef(largest.file_id, download, size=largest.file_size)
+            return Inbound(photo=photo, text=message.caption, **common)
         if message.location:
             location = (message.location.latitude, message.location.longitude)
             return Inbound(location=location, **common)

@@ -137,10 +137,10 @@ class ZaloChannel:
             url = message.get("photo_url") or message.get("photo")
             if not isinstance(url, str) or not url:
                 return None
-            client = self.client
+            client, limit = self.client, self.engine.settings.max_photo_bytes
 
             async def download(path: Path) -> None:
-                await client.download(url, path)
+                await client.download(url, path, max_bytes=limit)
 
             caption = message.get("caption") or message.get("text")
             return Inbound(

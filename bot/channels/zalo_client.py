@@ -12,11 +12,12 @@ import httpx
 
 from bot.channels import DeliveryError
 from bot.logs import hide_tokens
+from handlers.messages import PhotoTooLarge
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
-# A photo larger than this is refused (Zalo's own limit is far below).
+# The largest photo download by default (the engine passes [bot] max_photo_mb).
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
 ZALO_TEXT_LIMIT = 2000
 
@@ -218,8 +219,12 @@ class ZaloClient:
                     pass
         return code, description, retry_after
 
-    async def download(self, url: str, path: Path, attempts: int = 3) -> None:
-        """Fetches an incoming photo's URL (not an API call: no token in it) into path."""
+    async def download(
+        self, url: str, path: Path, attempts: int = 3, max_bytes: int = MAX_PHOTO_BYTES
+    ) -> None:
+        """Fetches an incoming photo's URL (not an API call: no token in it) into path.
+        Zalo's update does not say the photo's size: one over ``max_bytes`` is refused
+        (PhotoTooLarge) from its Content-Length before the body, else while reading."""
         for attempt in range(1, attempts + 1):
             try:
                 async with self.http.stream("GET", url, follow_redirects=True) as response:
@@ -228,12 +233,15 @@ class ZaloClient:
                         continue
                     if response.status_code != 200:
                         raise ZaloError(response.status_code, "photo download refused")
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise PhotoTooLarge(int(declared))
                     size = 0
                     with path.open("wb") as out:
                         async for chunk in response.aiter_bytes():
                             size += len(chunk)
-                            if size > MAX_PHOTO_BYTES:
-                                raise ZaloError(413, "photo too large")
+                            if size > max_bytes:
+                                raise PhotoTooLarge(size)
                             out.write(chunk)
                     return
             except httpx.TransportError as error:
@@ -241,6 +249,6 @@ class ZaloClient:
                     path.unlink(missing_ok=True)
                     raise ZaloError(0, f"photo download: {type(error).__name__}") from None
                 await asyncio.sleep(self._delay(attempt, None))
-            except ZaloError:
+            except (ZaloError, PhotoTooLarge):
                 path.unlink(missing_ok=True)
                 raise
