@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,9 @@ import openpyxl
 
 from handlers.checklist import ChecklistRegistry
 from handlers.messages import Inbound, PhotoRef
+from handlers.questions import Question
 from handlers.reports import (
+    SIGNS,
     ReportSettings,
     export_command,
     export_xlsx,
@@ -25,9 +28,12 @@ from handlers.reports import (
     summary_command,
     summary_text,
 )
+from handlers.reports.answers import column_header
+from handlers.reports.chart import chart_figure
+from handlers.reports.formatting import vietnamese_key
 from handlers.targets import Targets
 from storage import people
-from storage.kpis import compute_kpis
+from storage.kpis import Ratio, compute_kpis
 from tests.test_kpis import TZ, build_dataset, supermarket, utc
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -88,6 +94,42 @@ async def test_the_summary_fits_a_phone_screen_with_every_indicator(sqlite_db, t
     assert "✅ K1 CCN được tuyên truyền: 1/1 = 100%" in place
 
 
+def signs_of(lines: list[str]) -> set[str]:
+    return {sign for sign in SIGNS.values() for line in lines if line.startswith(sign)}
+
+
+async def test_k4_without_a_check_has_no_data_and_after_2025_any_bag_is_behind(sqlite_db, tmp_path):
+    driver = await build_dataset(sqlite_db, tmp_path / "media")
+    settings, spring = settings_for(tmp_path), date(2026, 3, 2)
+    async with sqlite_db.session() as session:
+        lines = (await summary_text(session, 2026, "vi", settings=settings, today=spring)).split(
+            "\n"
+        )
+    # 2026 has no supermarket check yet: nothing measured, not a reached zero.
+    assert "⚪ K4 ST/TTTM còn phát túi ni lông: chưa có số liệu · mục tiêu 0 (2030)" in lines
+    # One shop checked in 2026 still hands out bags: past Decree 08/2022's limit
+    # (31/12/2025) that is behind, though the plan's line to 2030 would call it on track.
+    await driver.check(
+        "qltm", "supermarket", "ST-A", supermarket("yes", "partial", "no"), utc(2026, 2, 2)
+    )
+    async with sqlite_db.session() as session:
+        lines = (await summary_text(session, 2026, "vi", settings=settings, today=spring)).split(
+            "\n"
+        )
+        english = await summary_text(session, 2026, "en", settings=settings, today=spring)
+    assert (
+        "🔴 K4 ST/TTTM còn phát túi ni lông: 1 cơ sở · phải bằng 0 từ 01/01/2026 "
+        "(Nghị định 08/2022/NĐ-CP)"
+    ) in lines
+    assert "must be 0 from 01/01/2026 (Decree 08/2022/NĐ-CP)" in english
+    # Every sign used is explained by the legend, the last line.
+    assert lines[-1] == (
+        "✅ đạt · 🟡 đúng lộ trình · 🔴 chậm · ⚪ chưa có số liệu · ▫️ không đặt mục tiêu"
+    )
+    assert signs_of(lines) <= {sign for sign in SIGNS.values() if sign in lines[-1]}
+    assert "▫️" in signs_of(lines)
+
+
 async def test_summary_command_permissions_and_picture(sqlite_db, tmp_path):
     await build_dataset(sqlite_db, tmp_path / "media")
     settings = settings_for(tmp_path)
@@ -126,6 +168,39 @@ async def test_the_chart_is_a_png(sqlite_db, tmp_path):
         figures = await compute_kpis(session, 2025)
     path = summary_chart(figures, Targets(), tmp_path / "charts" / "k.png")
     assert path.exists() and path.read_bytes().startswith(PNG)
+    assert_chart_is_readable(chart_figure(figures, Targets()), ["70%", "85%"])
+    # Figures crowding their targets (69% under 70%, 100% over 85%), in English.
+    crowded = replace(figures, k1=Ratio(69, 100), k3=Ratio(4, 4), coverage=Ratio(4, 4))
+    assert_chart_is_readable(chart_figure(crowded, Targets(), language="en"), ["70%", "85%"])
+
+
+def assert_chart_is_readable(figure, targets: list[str]) -> None:
+    """No two texts of the chart overlap, each target is written, and every bar colour
+    drawn has its entry in the legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Patch
+
+    canvas = FigureCanvasAgg(figure)  # the canvas summary_chart saves with
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (axes,) = figure.axes
+    (legend,) = figure.legends
+    texts = [
+        text
+        for text in [axes.title, *axes.get_xticklabels(), *axes.texts, *legend.get_texts()]
+        if text.get_visible() and text.get_text()
+    ]
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in texts]
+    for i, (first, box) in enumerate(boxes):
+        for second, other in boxes[i + 1 :]:
+            assert not box.overlaps(other), (first, second)
+    ticks = [label.get_text() for label in axes.get_xticklabels()]
+    for target, tick in zip(targets, ticks, strict=False):
+        assert re.search(rf"(mục tiêu|target) {target} \(2025\)$", tick), tick
+    bars = {to_hex(patch.get_facecolor()) for patch in axes.patches}
+    keyed = {to_hex(h.get_facecolor()) for h in legend.legend_handles if isinstance(h, Patch)}
+    assert bars == keyed
 
 
 # --- the Excel export ----------------------------------------------------------------
@@ -152,6 +227,20 @@ def rows_of(sheet) -> list[list]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+BAG_KINDS = ("Túi phân hủy sinh học", "Túi giấy", "Túi vải, dùng nhiều lần", "Túi ni lông thường")
+PRACTICES = ("Đèn LED", "Biến tần", "Điện mặt trời mái nhà", "Kiểm toán năng lượng", "Khác")
+
+
+def assert_printable(sheet) -> None:
+    """Prints as a table should: landscape, every column on the page width, the header
+    row repeated on each page."""
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"  # as openpyxl reads it back
+    assert sheet.freeze_panes == "A2"
+
+
 async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     driver = await build_dataset(db, tmp_path / "media")
     # One more 2025 check, by the admin at ST-D, with a photo.
@@ -164,7 +253,7 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     await driver.engine.handle(
         Inbound(channel="terminal", sender_id="admin", photo=PhotoRef("p1", download))
     )
-    await driver.answer("admin", ["/skip", "/skip"])
+    await driver.answer("admin", ["15.12, 108.8", "/skip"])  # typed coordinates, no note
     await driver.submit("admin", run_id, utc(2025, 12, 1))
 
     # The current supermarket file no longer asks about foam trays: old answers stay.
@@ -200,7 +289,10 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
         "Phiên bản phiếu",
     ]
     column = {name: index for index, name in enumerate(header)}
-    assert "Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?" in column
+    # Short headers (the checklist's `short` labels), never a whole question.
+    assert not [h for h in header if "bấm" in h or "?" in h or len(h) > 45], header
+    bags = "Túi ni lông khó phân hủy"
+    assert bags in column
     assert "foam_trays" in column  # removed from the file: its question id as header
     # 2025 supermarket checks, oldest first: s4 (01/01/2025 00:30 local), s1, s6, s5,
     # s2, the photo check. Drafts and cancelled runs are not rows.
@@ -215,36 +307,44 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     first = rows[1]
     assert first[column["Thời gian gửi"]] == datetime(2025, 1, 1, 0, 30)
     assert shops.cell(row=2, column=2).number_format == "dd/mm/yyyy hh:mm"
-    assert (
-        first[column["Cửa hàng còn phát túi ni lông khó phân hủy sinh học cho khách không?"]]
-        == "Không rõ"
+    assert first[column[bags]] == "Không rõ"
+    assert first[column["Thay bao bì nhựa"]] == "Chưa"
+    # A multiple choice: one 0/1 column per option, numbers Excel can filter.
+    kinds = [f"Loại túi đựng hàng: {label}" for label in BAG_KINDS]
+    assert [header.index(name) for name in kinds] == list(
+        range(header.index(kinds[0]), header.index(kinds[0]) + 4)
     )
-    packaging = "Bao bì nhựa dùng một lần đã được thay bằng bao bì thân thiện môi trường chưa?"
-    assert first[column[packaging]] == "Chưa"
-    assert first[column["Loại túi đựng hàng đang dùng?"]] == "Túi phân hủy sinh học; Túi giấy"
-    share = first[column["Ước tính tỷ lệ túi thân thiện môi trường trên tổng số túi phát ra (%)"]]
+    assert [first[column[name]] for name in kinds] == [1, 1, 0, 0]
+    assert all(shops.cell(row=2, column=column[name] + 1).data_type == "n" for name in kinds)
+    share = first[column["Tỷ lệ túi thân thiện"]]
     assert share == 80 and isinstance(share, int)
     assert first[column["foam_trays"]] == "no"
     assert first[column["Loại cơ sở"]] == "Siêu thị" and first[column["Cán bộ"]] == "Lê Thị Kiểm"
     tttm = rows[4]
-    assert tttm[column["Số mã sản phẩm có nhãn đang bày bán"]] == 10
+    assert tttm[column["Số mã có Nhãn xanh"]] == 10
     assert (
         tttm[column["Đơn vị"]] == "KTATMT" and tttm[column["Loại cơ sở"]] == "Trung tâm thương mại"
     )
-    photo = rows[6][column["Chụp ảnh quầy thu ngân hoặc túi đựng hàng (hoặc bấm Bỏ qua)"]]
+    photo = rows[6][column["Ảnh"]]
     assert re.fullmatch(r"photo-[0-9a-f]{8}\.jpg", photo)
+    # A location: latitude and longitude, two number columns; blank where not given.
+    lat, lon = column["Vị trí: Vĩ độ"], column["Vị trí: Kinh độ"]
+    assert lon == lat + 1 and (rows[6][lat], rows[6][lon]) == (15.12, 108.8)
+    assert shops.cell(row=7, column=lat + 1).data_type == "n"
+    assert (first[lat], first[lon]) == (None, None)
+    assert_printable(shops)
 
     clusters = book["Tuyên truyền CCN"]
     rows = rows_of(clusters)
     column = {name: index for index, name in enumerate(rows[0])}
     # a2's update (no), a3, a4 in 2025; a2 itself is superseded, a5 is 2026.
-    aware = "CCN đã được tuyên truyền, phổ biến về sản xuất và tiêu dùng bền vững chưa?"
+    aware = "Đã tuyên truyền"
     assert [(r[column["Mã cơ sở"]], r[column[aware]]) for r in rows[1:]] == [
         ("CCN-2", "Chưa"),
         ("CCN-3", "Đã"),
         ("CCN-P", "Đã"),
     ]
-    day = clusters.cell(row=3, column=column["Ngày tổ chức (dd/mm/yyyy)"] + 1)
+    day = clusters.cell(row=3, column=column["Ngày tổ chức"] + 1)
     assert day.is_date and day.value.date() == date(2025, 5, 20)
     assert day.number_format == "dd/mm/yyyy"
     assert rows[2][column["Số người tham dự"]] == 40
@@ -252,6 +352,9 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     energy = rows_of(book["Tiết kiệm năng lượng"])
     assert "Mã cơ sở" not in energy[0]  # no site is chosen for this checklist
     assert sorted(r[energy[0].index("Số cơ sở được phổ biến")] for r in energy[1:]) == [15, 20]
+    # Practices "1, 2": LED and variable-frequency drives ticked, the others 0.
+    practices = [energy[0].index(f"Giải pháp: {label}") for label in PRACTICES]
+    assert [[r[i] for i in practices] for r in energy[1:]] == [[1, 1, 0, 0, 0]] * 2
 
     sites = rows_of(book["Cơ sở"])
     column = {name: index for index, name in enumerate(sites[0])}
@@ -261,6 +364,21 @@ async def test_the_workbook_has_checks_sites_and_indicators(db, tmp_path):
     assert by_code["CCN-P"][column["Tình trạng"]] == "Quy hoạch"
     assert by_code["ST-A"][column["Số lần kiểm tra năm 2025"]] == 2
     assert by_code["ST-A"][column["Lần kiểm tra gần nhất"]] == datetime(2025, 9, 1, 10, 0)
+    # Vietnamese alphabetical order: "Cụm …" before "Siêu thị …" before "Trung tâm …",
+    # and within them Bình < Phổ < Tịnh (Python's own order would not do Đ, Ơ, Â).
+    assert [r[column["Tên cơ sở"]] for r in sites[1:]] == [
+        "Cụm công nghiệp Bình Nguyên",
+        "Cụm công nghiệp Phổ Phong",
+        "Cụm công nghiệp Phổ Thạnh",
+        "Cụm công nghiệp Tịnh Hà",
+        "Cụm công nghiệp Tịnh Phong",
+        "Siêu thị An Phú",
+        "Siêu thị Bình Minh",
+        "Siêu thị Duy Tân",
+        "Siêu thị Xóm Cũ",
+        "Trung tâm thương mại Cát Tường",
+    ]
+    assert_printable(book["Cơ sở"])
 
     indicators = book["Chỉ tiêu"]
     rows = rows_of(indicators)
@@ -302,7 +420,8 @@ async def test_the_annual_report_draft(sqlite_db, tmp_path):
     document = docx.Document(str(path))
     text = [p.text for p in document.paragraphs]
     assert "BÁO CÁO" in text
-    assert "Quảng Ngãi, ngày 15 tháng 01 năm 2026" in text
+    letterhead = [cell.text for row in document.tables[0].rows for cell in row.cells]
+    assert "Quảng Ngãi, ngày 15 tháng 01 năm 2026" in letterhead
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:1] == ["I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH VÀ BAN HÀNH VĂN BẢN"]
     for heading in (
@@ -395,3 +514,36 @@ def test_report_texts_are_in_step_in_both_languages():
     for key in vi:
         assert key.startswith("rep_")
         assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+
+
+def test_column_headers_are_short_labels_or_the_wording_without_chat_asides():
+    photo = Question("photo", "photo", {"vi": "Chụp ảnh mô hình (hoặc bấm Bỏ qua)"})
+    day = Question("day", "date", {"vi": "Ngày bắt đầu (dd/mm/yyyy)", "en": "Start (dd/mm/yyyy)"})
+    share = Question("share", "percent", {"vi": "Tỷ lệ túi (%)"})
+    short = Question("bags", "yes_no", {"vi": "Cửa hàng còn phát túi?"}, short={"vi": "Túi"})
+    assert column_header(photo, "vi") == "Chụp ảnh mô hình"
+    assert (column_header(day, "vi"), column_header(day, "en")) == ("Ngày bắt đầu", "Start")
+    assert column_header(share, "vi") == "Tỷ lệ túi (%)"  # the unit stays
+    assert column_header(short, "vi") == column_header(short, "en") == "Túi"
+
+
+def test_names_sort_in_vietnamese_alphabetical_order():
+    names = ["Đông Hà", "Dương", "Duy", "Ăn", "An", "Âu", "Ba", "Anh", "An Phú", "Ơn", "Ôm", "Om"]
+    assert sorted(names, key=vietnamese_key) == [
+        "An",
+        "An Phú",
+        "Anh",
+        "Ăn",
+        "Âu",
+        "Ba",
+        "Duy",
+        "Dương",
+        "Đông Hà",
+        "Om",
+        "Ôm",
+        "Ơn",
+    ]
+    # Tones after letters, in dictionary order: ngang, huyền, hỏi, ngã, sắc, nặng.
+    tones = ["Sọ", "Só", "Sõ", "Sỏ", "Sò", "So"]
+    assert sorted(tones, key=vietnamese_key) == ["So", "Sò", "Sỏ", "Sõ", "Só", "Sọ"]
+    assert sorted(["số", "Sơ", "sở", "Sô"], key=vietnamese_key) == ["Sô", "số", "Sơ", "sở"]
