@@ -12,11 +12,27 @@ escalation).
 
 from __future__ import annotations
 
-import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The pure calendar lives in storage (the report statuses read it too); re-exported.
+from storage.calendar import due_date, is_working_day, next_working_day, previous_working_day
 from storage.models import Deadline
+
+__all__ = [
+    "OVERDUE_LIMIT_DAYS",
+    "Slot",
+    "candidate_years",
+    "current_slot",
+    "due_date",
+    "final_day",
+    "is_working_day",
+    "next_working_day",
+    "previous_working_day",
+    "progress_year",
+    "slot_day",
+    "slots",
+]
 
 # Overdue reminders stop after a month even without a confirmation (the default of
 # [reminders] overdue_limit_days): by then it is for the coordinating office to
@@ -29,33 +45,6 @@ class Slot:
     offset_days: int  # days before the due date; negative once overdue
     send_on: date
     final: bool = False  # the last escalation, when overdue reminders stop
-
-
-def is_working_day(day: date, holidays: frozenset[date]) -> bool:
-    return day.weekday() < 5 and day not in holidays
-
-
-def next_working_day(day: date, holidays: frozenset[date]) -> date:
-    while not is_working_day(day, holidays):
-        day += timedelta(days=1)
-    return day
-
-
-def previous_working_day(day: date, holidays: frozenset[date]) -> date:
-    while not is_working_day(day, holidays):
-        day -= timedelta(days=1)
-    return day
-
-
-def due_date(deadline: Deadline, year: int) -> date | None:
-    """The deadline's due date in ``year``, or None when it has none that year. A
-    yearly 29/02 falls on 28/02 in a common year (the last day of February)."""
-    if deadline.due_date is not None:
-        return deadline.due_date if deadline.due_date.year == year else None
-    if deadline.yearly_month and deadline.yearly_day:
-        last = _calendar.monthrange(year, deadline.yearly_month)[1]
-        return date(year, deadline.yearly_month, min(deadline.yearly_day, last))
-    return None
 
 
 def slot_day(due: date, offset: int, holidays: frozenset[date]) -> date:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # The one copy of the due-date rule (a yearly 29/02 is 28/02 in a common year).
-from handlers.reminders.calendar import due_date
+from storage.calendar import due_date
 from storage.kpis.results import ReportStatus
 from storage.kpis.scope import Scope, confirmation_t, person_t
 from storage.models import DEPARTMENTS, Deadline, Department
