@@ -12,82 +12,31 @@ from __future__ import annotations
 
 from handlers import payloads as p
 from handlers import review as rules
+from handlers import review_messages
 from handlers.catalog import LANGUAGES, t
 from handlers.checklist import Checklist
 from handlers.conversation.base import TurnBase
-from handlers.messages import Choice, Reply, reply_to_json
-from storage import corrections, inbox, people, runs
+from handlers.messages import Choice, Reply
+from storage import corrections, runs
 from storage import review as store
-from storage.models import ChecklistRun, Person, ReviewEvent, Site
+from storage.models import ChecklistRun, Person, ReviewEvent
 from storage.textnorm import fold
-
-# Where a message to a person goes when the check does not say: buttons first.
-_CHANNELS = ("telegram", "zalo")
 
 
 class Corrections(TurnBase):
     # --- telling the other person ------------------------------------------------------
 
     async def _rv_send_to(self, person: Person, replies: list[Reply], prefer: str = "") -> None:
-        """Queues ``replies`` to one of the person's accounts (``prefer`` first), and makes
-        their choices what a typed "1" means unless the person has a checklist open."""
-        accounts = await people.accounts_of(self.session, person.id)
-        order = [prefer, *_CHANNELS]
-        accounts = [a for a in accounts if a.channel != "terminal"]
-        if not accounts:
-            return
-        account = min(accounts, key=lambda a: order.index(a.channel) if a.channel in order else 9)
-        inbox.add_replies(
-            self.session,
-            account.channel,
-            account.external_id,
-            person.language,
-            [reply_to_json(reply) for reply in replies],
-        )
-        choices = [(c.payload, c.label) for reply in replies for c in reply.choices]
-        if choices and await runs.open_run(self.session, person.id) is None:
-            await runs.remember_screen(self.session, person.id, choices, None)
+        await review_messages.send_to(self.session, person, replies, prefer)
 
     async def _rv_about(self, check: ChecklistRun, language: str) -> dict[str, str]:
-        checklist = self._checklist(check)
-        site = await self.session.get(Site, check.site_id) if check.site_id else None
-        return {
-            "id": check.id,
-            "title": checklist.title_in(language),
-            "site": site.name if site else "—",
-        }
+        return await review_messages.about(self.session, self._checklist(check), check, language)
 
     async def _rv_tell_inspector(self, check, inspector: Person, event: ReviewEvent) -> None:
-        language = inspector.language
-        about = await self._rv_about(check, language)
-        if event.state == "approved":
-            replies = [Reply(t(language, "rv_told_approved", **about))]
-        elif event.state == "rejected":
-            replies = [Reply(t(language, "rv_told_rejected", comment=event.comment, **about))]
-        else:
-            replies = [await self._rv_request_message(check, event, language, about)]
-        await self._rv_send_to(inspector, replies, prefer=check.channel)
-
-    async def _rv_request_message(self, check, event: ReviewEvent, language: str, about) -> Reply:
         checklist = self._checklist(check)
-        answers = await runs.answers_of(self.session, check.id)
-        numbered = checklist.relevant_questions(answers)
-        lines = [
-            t(
-                language,
-                "rv_asked",
-                comment=event.comment,
-                title=about["title"],
-                site=about["site"],
-            ),
-            t(language, "rv_asked_by", reviewer=self.person.name),
-            t(language, "rv_asked_questions"),
-        ]
-        for number, question in enumerate(numbered, 1):
-            if question.id in event.question_ids:
-                lines.append(f"{number}. {question.wording(language)}")
-        fix = Choice(t(language, "rv_button_fix"), p.StartCorrection(check.id, event.seq).encode())
-        return Reply("\n".join(lines), [fix])
+        await review_messages.tell_inspector(
+            self.session, checklist, check, inspector, event, self.person
+        )
 
     # --- "Sửa ngay" -------------------------------------------------------------------
 
