@@ -82,6 +82,13 @@ DEFAULTS = {
 }
 
 
+# Decree 08/2022/NĐ-CP art. 64: after 31 December 2025 supermarkets and trade centres
+# may no longer hand out non-biodegradable bags, whatever the plan's line to 2030 says;
+# from then on a single shop still doing so is behind, never "on track". The law, not
+# the plan: not configurable.
+ZERO_AFTER = {"k4": 2025}
+
+
 def _default(indicator: str) -> tuple[Target, ...]:
     return parse_targets(DEFAULTS[indicator], TARGETED[indicator][0])
 
@@ -148,6 +155,11 @@ def expected_value(
     return targets[-1].value
 
 
+def limit_passed(zero_after: int | None, as_of: date) -> bool:
+    """Whether a legal "none after this year" limit applies on ``as_of``."""
+    return zero_after is not None and as_of > _year_end(zero_after)
+
+
 def status(
     value: float | None,
     targets: Sequence[Target],
@@ -156,11 +168,15 @@ def status(
     *,
     lower_is_better: bool = False,
     baseline: float = 0.0,
+    zero_after: int | None = None,
 ) -> Status:
     """Met (the current target reached), on track (at or past the straight line),
     behind (short of it). For "lower is better" (K4: sites still handing out bags) the
-    line runs down from ``baseline`` (e.g. every operating supermarket at the start)."""
+    line runs down from ``baseline`` (e.g. every operating supermarket at the start).
+    After the end of ``zero_after`` (a legal limit) anything above zero is behind."""
     target = current_target(targets, as_of)
+    if value is not None and limit_passed(zero_after, as_of) and value > 1e-9:
+        return Status.BEHIND
     if target is None:
         return Status.NO_TARGET
     if value is None:
@@ -189,6 +205,8 @@ class Indicator:
     target: Target | None = None  # the one being worked towards this year
     expected: float | None = None
     status: Status = Status.NO_TARGET
+    # The year a legal limit ended ("none after 2025"), once it has passed (ZERO_AFTER).
+    zero_after: int | None = None
 
     @property
     def achieved(self) -> float | None:
@@ -210,6 +228,8 @@ def evaluate(kpis: Kpis, targets: Targets, as_of: date | None = None) -> list[In
 
     def judged(id_: str, kind: str, value, ratio=None, extra=None, **options) -> Indicator:
         own = targets.of(id_)
+        expected = expected_value(own, start, as_of, options.get("baseline", 0.0))
+        limit = ZERO_AFTER.get(id_) if limit_passed(ZERO_AFTER.get(id_), as_of) else None
         return Indicator(
             id=id_,
             kind=kind,
@@ -218,11 +238,15 @@ def evaluate(kpis: Kpis, targets: Targets, as_of: date | None = None) -> list[In
             extra=extra or {},
             targets=own,
             target=current_target(own, as_of),
-            expected=expected_value(own, start, as_of, options.get("baseline", 0.0)),
-            status=status(value, own, start, as_of, **options),
+            expected=0.0 if limit is not None else expected,
+            status=status(value, own, start, as_of, zero_after=ZERO_AFTER.get(id_), **options),
+            zero_after=limit,
         )
 
     shops = kpis.k3.denominator
+    # K4 counts the shops whose latest check says they still hand out bags: with no
+    # shop checked in the year there is nothing to count, not a reached zero.
+    checked = kpis.coverage.numerator
     return [
         judged("k1", "ratio", kpis.k1.value, kpis.k1),
         judged("k2", "count", kpis.k2_applied, extra={"building": kpis.k2_building}),
@@ -230,7 +254,7 @@ def evaluate(kpis: Kpis, targets: Targets, as_of: date | None = None) -> list[In
         judged(
             "k4",
             "count",
-            kpis.k4_nonbio_bags if shops else None,
+            kpis.k4_nonbio_bags if shops and checked else None,
             lower_is_better=True,
             baseline=float(shops),
         ),

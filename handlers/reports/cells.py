@@ -1,5 +1,6 @@
 """Writing a write-only openpyxl worksheet safely: every text a text cell (never a
-formula), within Excel's limits, headers bold, the first row frozen.
+formula), within Excel's limits, headers bold, the first row frozen and printed on
+every page.
 
 openpyxl is imported by the functions that build a workbook, not here at import."""
 
@@ -32,6 +33,18 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def _print_setup(sheet) -> None:
+    """Printed as offices print tables: A4 landscape, all columns on the page width,
+    the header row on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4 (openpyxl's Worksheet.PAPERSIZE_A4)
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0  # 0: as many pages as needed
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
+
+
 class SheetWriter:
     """Appends rows to one write-only worksheet and remembers its size."""
 
@@ -48,6 +61,7 @@ class SheetWriter:
         for index, width in enumerate(widths, start=1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width
         self.sheet.freeze_panes = "A2"
+        _print_setup(self.sheet)
         bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
         header = [self.cell(text, styled=True) for text in headers]
         for cell in header:

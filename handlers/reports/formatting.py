@@ -1,10 +1,12 @@
 """Numbers, dates and indicator values as the reports write them (Vietnamese style
-for vi: 1.200, 85,7%, dd/mm/yyyy), and text cleaned for a file."""
+for vi: 1.200, 85,7%, dd/mm/yyyy), text cleaned for a file, and names in Vietnamese
+alphabetical order."""
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -70,8 +72,7 @@ def value_text(indicator: Indicator, language: str, by_place: bool = False) -> s
             percent=percent_text(ratio.value, language),
         )
     if indicator.value is None:
-        key = "rep_value_not_by_place" if by_place else "rep_value_none"
-        return t(language, key)
+        return t(language, _missing_value_key(indicator, by_place))
     n = {name: count_text(v, language) for name, v in indicator.extra.items()}
     if indicator.id == "k2":
         return t(language, "rep_value_k2", applied=count_text(indicator.value, language), **n)
@@ -85,6 +86,14 @@ def value_text(indicator: Indicator, language: str, by_place: bool = False) -> s
             products=n["products"],
         )
     return t(language, f"rep_value_{indicator.id}", count=count_text(indicator.value, language))
+
+
+def _missing_value_key(indicator: Indicator, by_place: bool) -> str:
+    """Why a count is missing: nothing measured yet (K4 with no shop checked), or a
+    figure with no site to place it (K6, K7 under a commune filter)."""
+    if indicator.status == Status.NO_DATA:
+        return "rep_value_no_data"
+    return "rep_value_not_by_place" if by_place else "rep_value_none"
 
 
 def detail_text(indicator: Indicator, language: str) -> str:
@@ -114,3 +123,36 @@ _NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def file_text(text: str) -> str:
     """``text`` without the characters a workbook or a Word file cannot hold."""
     return _NOT_XML.sub("", text.translate(_LINE_BREAKS))
+
+
+# The Vietnamese alphabet (with the Latin letters it lacks in their usual places), and
+# the marks NFD splits off: those that make a letter of their own (ă â ê ô ơ ư) and
+# the tones in dictionary order (ngang, huyền, hỏi, ngã, sắc, nặng).
+_ALPHABET = {letter: rank for rank, letter in enumerate("aăâbcdđeêfghijklmnoôơpqrstuưvwxyz", 1)}
+_LETTER_NAME = {rank: letter for letter, rank in _ALPHABET.items()}
+_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text: str) -> tuple:
+    """A sort key in Vietnamese alphabetical order: letters first (a < ă < â, d < đ,
+    o < ô < ơ, u < ư), then tones, then case; spaces before letters, so "An" <
+    "An Phú" < "Anh". Python's own order puts Đ, Â, Ơ after Z."""
+    letters: list[tuple[int, int | str]] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFD", text.casefold()):
+        if char in _TONES:
+            tones[-1:] = [_TONES[char]] if tones else []
+        elif char in _LETTER_MARKS and letters:
+            base = letters[-1][1]
+            composed = unicodedata.normalize("NFC", f"{_LETTER_NAME.get(base, '')}{char}")
+            if composed in _ALPHABET:
+                letters[-1] = (2, _ALPHABET[composed])
+        elif char in _ALPHABET:
+            letters.append((2, _ALPHABET[char]))
+            tones.append(0)
+        elif not unicodedata.combining(char):
+            rank = 0 if not char.isalnum() else 1 if char.isdigit() else 3
+            letters.append((rank, char))
+            tones.append(0)
+    return tuple(letters), tuple(tones), text

@@ -16,7 +16,7 @@ from handlers.reports.formatting import (
     target_text,
     value_text,
 )
-from handlers.targets import Indicator
+from handlers.targets import Indicator, Status
 from storage.kpis import Kpis, ReportStatus, Scope
 
 if TYPE_CHECKING:
@@ -83,6 +83,9 @@ def _indicator_line(indicator: Indicator, by_place: bool, lang: str) -> str:
         "label": t(lang, f"rep_label_{indicator.id}"),
         "value": value_text(indicator, lang, by_place=by_place),
     }
+    if indicator.zero_after is not None and indicator.status == Status.BEHIND:
+        # Past a legal limit the plan's later target would hide why this is 🔴.
+        return t(lang, "rep_line_limit", **values, year=indicator.zero_after + 1)
     if indicator.target is None:
         return t(lang, "rep_line", **values)
     target = target_text(indicator.target, indicator.kind, lang)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.catalog import keys, t
 from handlers.checklist import Checklist, ChecklistRegistry
-from handlers.reports.answers import answer_value
+from handlers.reports.answers import answer_columns
 from handlers.reports.cells import MOMENT, SheetWriter, sheet_title
 from handlers.reports.figures import ReportSettings, year_figures
 from handlers.reports.formatting import local_time
@@ -179,28 +179,30 @@ def _checklist_sheet(new_sheet, data: ExportData, checklist_id: str, checklist) 
         return
     with_site = (checklist is not None and checklist.needs_site) or outline.with_site
     fixed = [*_FIXED, *(_SITE if with_site else ()), "rep_col_version"]
-    columns = checklist_columns(checklist, outline.questions)
+    columns = [
+        column
+        for question_id, question in checklist_columns(checklist, outline.questions)
+        for column in answer_columns(question_id, question, lang)
+    ]
     if not data.personal:
         fixed.remove("rep_col_inspector")
-        columns = [(qid, q) for qid, q in columns if q is None or q.type != "location"]
-    headers = (
-        [t(lang, key) for key in fixed]
-        + [
-            question.wording(lang) if question is not None else question_id
-            for question_id, question in columns
-        ]
-        + [t(lang, "rv_col_review")]
-    )
+        columns = [column for column in columns if not column.location]
+    headers = [t(lang, key) for key in fixed] + [c.header for c in columns]
+    headers.append(t(lang, "rv_col_review"))
     widths = [9, 17, *([22] if data.personal else []), 10]
     widths += ([14, 32, 18, 22] if with_site else []) + [9]
+    formats = {
+        len(widths) + i: c.number_format for i, c in enumerate(columns, 1) if c.number_format
+    }
+    formats[2] = MOMENT
     sheet_key = f"rep_sheet_{checklist_id}"
     title = t(lang, sheet_key) if sheet_key in keys(lang) else checklist_id
-    sheet = new_sheet(title, headers, widths + [24] * len(columns) + [18])
+    sheet = new_sheet(title, headers, widths + [c.width for c in columns] + [18])
     kinds = _KindLabels(lang) if with_site else None
     if outline.checks:
         for batch in data.batches(checklist_id):
             for check in batch:
-                sheet.append(_check_values(data, check, kinds, columns), {2: MOMENT})
+                sheet.append(_check_values(data, check, kinds, columns), formats)
     sheet.filter_rows()
 
 
@@ -227,11 +229,11 @@ def _check_values(data: ExportData, check: CheckRow, kinds, columns) -> list[Any
     if kinds is not None:
         values += [check.site_code, check.site_name, kinds[check.site_kind], check.site_commune]
     values.append(check.checklist_version)
-    for question_id, question in columns:
-        answer = check.answers.get(question_id)
+    for column in columns:
+        answer = check.answers.get(column.question_id)
         if not data.personal and _is_location(answer):
             answer = None  # a question removed since, whose answer was a place
-        values.append(answer_value(question, answer, lang))
+        values.append(column.value(answer))
     values.append(state_label(data.review, check.run_id, lang))
     return values
 

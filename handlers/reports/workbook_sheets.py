@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers.catalog import t
-from handlers.reports.answers import number_cell
+from handlers.reports.answers import COORDINATES, number_cell
 from handlers.reports.cells import MOMENT
-from handlers.reports.formatting import detail_text, local_time, target_text
+from handlers.reports.formatting import detail_text, local_time, target_text, vietnamese_key
 from handlers.targets import target_years
 
 if TYPE_CHECKING:
@@ -37,7 +37,12 @@ def sites_sheet(data: ExportData, new_sheet) -> None:
     keep = [i for i in range(len(headers)) if data.personal or i not in (7, 8)]
     headers, widths = [headers[i] for i in keep], [widths[i] for i in keep]
     sheet = new_sheet(t(lang, "rep_sheet_sites"), headers, widths)
-    for site, checks, last in data.sites:
+    # By name in Vietnamese alphabetical order (Đ after D, Ơ after O), as a list
+    # typed by hand would be; the code breaks ties between namesakes.
+    formats = {keep.index(10) + 1: MOMENT}
+    formats |= {keep.index(i) + 1: COORDINATES for i in (7, 8) if i in keep}
+    ordered = sorted(data.sites, key=lambda row: (vietnamese_key(row[0].name), row[0].code))
+    for site, checks, last in ordered:
         values = [
             site.code,
             site.name,
@@ -52,7 +57,7 @@ def sites_sheet(data: ExportData, new_sheet) -> None:
             local_time(last, data.timezone).replace(tzinfo=None) if last else None,
             site.note,
         ]
-        sheet.append([values[i] for i in keep], {keep.index(10) + 1: MOMENT})
+        sheet.append([values[i] for i in keep], formats)
     sheet.filter_rows()
 
 
