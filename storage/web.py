@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import review as review_store
 from storage.kpis import CheckRow, attach_answers
 from storage.models import (
     ROLES,
@@ -208,6 +209,7 @@ class CheckFilter:
     inspector: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    review: str = ""  # a review state (storage.models.REVIEW_STATES)
     sort: str = "-submitted"
     page: int = 1
 
@@ -262,6 +264,8 @@ def _conditions(viewer: Viewer, wanted: CheckFilter, timezone: ZoneInfo) -> list
     if wanted.date_to:
         end = _local_bound(wanted.date_to + timedelta(days=1), timezone)
         conditions.append(_run.c.submitted_at < end)
+    if wanted.review:
+        conditions.append(review_store.state_of(_run.c.id) == wanted.review)
     return conditions
 
 

@@ -84,6 +84,14 @@ class Ctx:
     def not_found(self) -> Response:
         return self.render("message.html", 404, title="not_found", body="not_found_body")
 
+    async def record_access(self, action: str, detail: str) -> None:
+        """A view or download of personal data, in the access log as the chat's and the
+        command line's are (storage/privacy.py), committed at once."""
+        from storage.privacy import record_access
+
+        await record_access(self.db, self.who.person, action, detail, source="web")
+        await self.db.commit()
+
 
 Handler = Callable[[Ctx], Awaitable[Response]]
 

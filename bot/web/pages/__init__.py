@@ -13,6 +13,8 @@ def routes() -> list[tuple]:
         ("/checks", "checks", checks.checks_page, get),
         ("/checks.xlsx", "checks", checks.checks_xlsx, get),
         ("/checks/{run_id:int}", "checks", checks.check_detail, get),
+        ("/checks/{run_id:int}/review", "checks", checks.review_check, post),
+        ("/checks/{run_id:int}/review", "checks", checks.check_detail, get),
         ("/checks/{run_id:int}/photo/{question_id}", "checks", checks.check_photo, get),
         ("/map", "map", mapview.map_page, get),
         ("/sites", "sites", sites.sites_page, get),

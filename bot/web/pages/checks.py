@@ -11,8 +11,10 @@ from pathlib import Path
 from starlette.responses import FileResponse, Response
 
 from bot.web.app import Ctx
+from bot.web.pages import review
+from storage import review as review_store
 from storage import web as web_store
-from storage.models import DEPARTMENTS
+from storage.models import DEPARTMENTS, REVIEW_STATES
 
 
 def _day(text: str | None) -> date | None:
@@ -43,6 +45,7 @@ def wanted_from(query) -> web_store.CheckFilter:
         inspector=_number(query.get("inspector")),
         date_from=_day(query.get("from")),
         date_to=_day(query.get("to")),
+        review=query.get("review", "") if query.get("review") in REVIEW_STATES else "",
         sort=sort,
         page=max(_number(query.get("page")) or 1, 1),
     )
@@ -59,6 +62,7 @@ async def checks_page(ctx: Ctx) -> Response:
     wanted = wanted_from(ctx.request.query_params)
     timezone = ctx.console.config.timezone
     rows, total = await web_store.find_checks(ctx.db, ctx.who.viewer, wanted, timezone)
+    states = await review_store.states_of(ctx.db, [row.run_id for row in rows])
     registry = ctx.console.report_settings().registry()
     pages = max((total + web_store.PAGE_SIZE - 1) // web_store.PAGE_SIZE, 1)
     return ctx.render(
@@ -73,9 +77,8 @@ async def checks_page(ctx: Ctx) -> Response:
         choices=await web_store.filter_choices(ctx.db, ctx.who.viewer),
         base_query=_query_without(ctx.request.query_params, "page", "sort"),
         page_query=_query_without(ctx.request.query_params, "page"),
-        # Review states come with the review loop (issue: review); the filter is
-        # shown once storage offers them.
-        review_states=(),
+        states=states,
+        review_states=REVIEW_STATES,
     )
 
 
@@ -100,6 +103,7 @@ def _outline(checks) -> dict:
 async def checks_xlsx(ctx: Ctx) -> Response:
     """The filtered rows (all pages) in the workbook /export writes (the same writer)."""
     from handlers.reports import ExportData, fresh_path, write_xlsx
+    from handlers.reports.review_sheet import ReviewData
 
     settings = ctx.console.report_settings()
     wanted = replace(wanted_from(ctx.request.query_params), page=1)
@@ -121,20 +125,45 @@ async def checks_xlsx(ctx: Ctx) -> Response:
         [],
         settings.registry(),
         batches,
+        # Each row's review state (the last column), as /export has it.
+        review=ReviewData(
+            settings.review_rule,
+            await review_store.states_of(ctx.db, [check.run_id for check in checks]),
+        ),
     )
     name = f"Phieu-kiem-tra-{datetime.now(settings.timezone):%Y%m%d-%H%M}.xlsx"
+    detail = f"checks={len(checks)} {_query_without(ctx.request.query_params)}"
+    await ctx.record_access("export", detail)
     path = await asyncio.to_thread(write_xlsx, data, fresh_path(settings.out_dir, name))
     return FileResponse(path, filename=name, headers={"Cache-Control": "no-store"})
 
 
 async def check_detail(ctx: Ctx) -> Response:
-    from handlers.reports import answer_text
-
-    run_id = ctx.request.path_params["run_id"]
-    check = await web_store.check_visible(ctx.db, ctx.who.viewer, run_id)
+    check = await web_store.check_visible(ctx.db, ctx.who.viewer, ctx.request.path_params["run_id"])
     if check is None:
         return ctx.not_found()
     checklist = ctx.console.report_settings().registry().get(check.checklist_id)
+    await ctx.record_access("check_view", f"check={check.run_id}")
+    decided = ctx.request.query_params.get("decided", "")
+    notice = decided if decided in review.ACTIONS.values() else ""
+    return _detail(ctx, check, checklist, await review.panel(ctx, check, checklist, notice))
+
+
+async def review_check(ctx: Ctx) -> Response:
+    """Approve, send back or reject from the check's page (bot/web/pages/review.py)."""
+    check = await web_store.check_visible(ctx.db, ctx.who.viewer, ctx.request.path_params["run_id"])
+    if check is None:
+        return ctx.not_found()
+    checklist = ctx.console.report_settings().registry().get(check.checklist_id)
+    outcome = await review.decide(ctx, check, checklist)
+    if isinstance(outcome, Response):
+        return outcome
+    return _detail(ctx, check, checklist, outcome, review.STATUS.get(outcome.notice, 200))
+
+
+def _detail(ctx: Ctx, check, checklist, panel, status_code: int = 200) -> Response:
+    from handlers.reports import answer_text
+
     questions = list(checklist.questions) if checklist else []
     known = {question.id for question in questions}
     lines, photos, point = [], [], None
@@ -154,14 +183,14 @@ async def check_detail(ctx: Ctx) -> Response:
             lines.append((question_id, answer_text(None, answer, ctx.language)))
     return ctx.render(
         "check_detail.html",
+        status_code,
         check=check,
         title=checklist.title_in(ctx.language) if checklist else check.checklist_id,
         lines=lines,
         photos=photos,
         point=point,
         tile_url=ctx.console.config.get("web", "tile_url"),
-        # The review loop (another issue) adds approve / send back here.
-        review_actions=None,
+        review=panel,
     )
 
 

@@ -44,6 +44,7 @@ async def report_docx(ctx: Ctx) -> Response:
     settings = ctx.console.report_settings()
     year = _year(ctx, datetime.now(settings.timezone).date())
     name = f"Bao-cao-SXTDBV-{year}.docx"
+    await ctx.record_access("report", f"year={year}")
     path = await report_docx(
         ctx.db, year, fresh_path(settings.out_dir, name), settings=settings, language=ctx.language
     )
