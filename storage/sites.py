@@ -334,3 +334,23 @@ def sample_sites_csv() -> str:
         .joinpath("sample_data/sites-quang-ngai.csv")
         .read_text(encoding="utf-8")
     )
+
+
+async def settle_proposal(session: AsyncSession, proposal_id: int, status: str):
+    """A proposed site ("Báo cơ sở mới") marked "added" or "declined"; None when it is
+    unknown or was settled already (two admins at once: the second changes nothing)."""
+    from sqlalchemy import update
+
+    from storage.models import ProposedSite
+
+    if status not in ("added", "declined"):
+        raise ValueError(status)
+    table = ProposedSite.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == proposal_id, table.c.status == "proposed")
+        .values(status=status)
+    )
+    if (await session.exec(statement)).rowcount != 1:
+        return None
+    return await session.get(ProposedSite, proposal_id, populate_existing=True)

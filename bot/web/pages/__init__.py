@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.web.pages import checks, deadlines, mapview, overview, people, sites
+from bot.web.pages import checks, deadlines, mapview, overview, people, proposals, sites
 
 
 def routes() -> list[tuple]:
@@ -23,6 +23,10 @@ def routes() -> list[tuple]:
         # A page answering a POST keeps its address: reloading it or switching the
         # language is a GET there, which shows the list again.
         ("/sites/import", "sites", sites.sites_page, get),
+        ("/sites/proposals/{proposal_id:int}", "sites", proposals.proposal_page, get),
+        ("/sites/proposals/{proposal_id:int}/add", "sites", proposals.add_proposed, post),
+        ("/sites/proposals/{proposal_id:int}/add", "sites", proposals.proposal_page, get),
+        ("/sites/proposals/{proposal_id:int}/decline", "sites", proposals.decline_proposed, post),
         ("/sites/{code}/edit", "sites", sites.edit_site_page, get),
         ("/sites/{code}/edit", "sites", sites.edit_site, post),
         ("/sites/{code}/close", "sites", sites.close_site, post),

@@ -10,14 +10,15 @@ from sqlmodel import select
 from starlette.responses import RedirectResponse, Response
 
 from bot.web.app import Ctx
+from storage import corrections, runs
 from storage import sites as site_store
-from storage.models import SITE_KINDS, SITE_STATUSES, Site
+from storage.models import SITE_KINDS, SITE_STATUSES, ProposedSite, Site
 
 FIELDS = (*site_store.REQUIRED_COLUMNS, *site_store.OPTIONAL_COLUMNS)
 MAX_CSV_BYTES = 5_000_000
 
 
-def _as_csv(values: dict[str, str]) -> str:
+def as_csv(values: dict[str, str]) -> str:
     """One form as a one-row CSV, so the form and the file are checked by one parser."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -26,13 +27,26 @@ def _as_csv(values: dict[str, str]) -> str:
     return out.getvalue()
 
 
-def _form_values(site: Site | None) -> dict[str, str]:
+def form_values(site: Site | None) -> dict[str, str]:
     if site is None:
         return {"status": "operating"}
     values = {name: str(getattr(site, name) or "") for name in site_store.REQUIRED_COLUMNS}
     values["lat"] = "" if site.latitude is None else f"{site.latitude:g}"
     values["lon"] = "" if site.longitude is None else f"{site.longitude:g}"
     return values
+
+
+async def proposals_waiting(ctx: Ctx) -> list[tuple[ProposedSite, str, str]]:
+    """The proposals waiting, with the proposer's name and the checklist's title."""
+    proposals = await runs.proposed_sites(ctx.db)
+    names = await corrections.people_named(ctx.db, {p.person_id for p in proposals})
+    registry = ctx.console.report_settings().registry()
+    shown = []
+    for proposal in proposals:
+        checklist = registry.get(proposal.checklist_id)
+        title = checklist.title_in(ctx.language) if checklist else proposal.checklist_id
+        shown.append((proposal, names.get(proposal.person_id, "?"), title))
+    return shown
 
 
 async def _listing(ctx: Ctx, status_code: int = 200, **values) -> Response:
@@ -45,30 +59,32 @@ async def _listing(ctx: Ctx, status_code: int = 200, **values) -> Response:
         kinds=SITE_KINDS,
         statuses=SITE_STATUSES,
         kind=kind,
-        form=values.pop("form", _form_values(None)),
+        form=values.pop("form", form_values(None)),
+        proposals=await proposals_waiting(ctx),
         **values,
     )
 
 
 async def sites_page(ctx: Ctx) -> Response:
-    return await _listing(ctx, done=ctx.request.query_params.get("done", ""))
+    query = ctx.request.query_params
+    return await _listing(ctx, done=query.get("done", ""), declined=query.get("declined", ""))
 
 
 async def _save(ctx: Ctx, values: dict[str, str], template: str, site: Site | None) -> Response:
-    rows, errors = site_store.parse_sites_csv(_as_csv(values))
+    rows, errors = site_store.parse_sites_csv(as_csv(values))
     if site is not None and rows and rows[0]["code"] != site.code:
         errors = errors + ["code"]
     if errors:
         shown = [error.split(": ", 1)[-1] for error in errors]
         if site is None:
             return await _listing(ctx, 422, form=values, errors=shown)
-        return ctx.render(template, 422, site=site, form=values, errors=shown, **_choices())
+        return ctx.render(template, 422, site=site, form=values, errors=shown, **choices())
     await site_store.import_sites(ctx.db, rows)
     await ctx.db.commit()
     return RedirectResponse(f"/sites?done={rows[0]['code']}", status_code=303)
 
 
-def _choices() -> dict:
+def choices() -> dict:
     return {"kinds": SITE_KINDS, "statuses": SITE_STATUSES}
 
 
@@ -90,7 +106,7 @@ async def edit_site_page(ctx: Ctx) -> Response:
     site = await _site(ctx)
     if site is None:
         return ctx.not_found()
-    return ctx.render("site_form.html", site=site, form=_form_values(site), errors=[], **_choices())
+    return ctx.render("site_form.html", site=site, form=form_values(site), errors=[], **choices())
 
 
 async def edit_site(ctx: Ctx) -> Response:
