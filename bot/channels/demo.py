@@ -52,12 +52,30 @@ async def run_demo(engine: Engine, as_role: str = "inspector") -> None:
     def write(text: str) -> None:
         print(text, flush=True)
 
-    print(f"fieldbot demo — {DEMO_PEOPLE[account][0]} ({as_role}); /quit to leave.\n")
+    print(f"fieldbot demo — {DEMO_PEOPLE[account][0]} ({as_role}); /quit to leave.")
+    print(where_the_data_is(demo_database_path()) + "\n")
     await converse(engine, account, read_line, write)
 
 
+DEMO_FILE = "fieldbot-demo.db"
+
+
+def demo_database_path(folder: Path | None = None) -> Path:
+    """The demo's own SQLite file, in the folder it is run from."""
+    return (folder or Path.cwd()).absolute() / DEMO_FILE
+
+
 def demo_database_url(folder: Path | None = None) -> str:
-    return f"sqlite+aiosqlite:///{(folder or Path.cwd()) / 'fieldbot-demo.db'}"
+    return f"sqlite+aiosqlite:///{demo_database_path(folder)}"
+
+
+def where_the_data_is(path: Path) -> str:
+    """Said as the demo starts: where its checks are kept and how to look at them."""
+    return (
+        f"Demo database: {path} (delete it to start afresh).\n"
+        "To look at its data, from this folder: fieldbot summary --demo, "
+        "fieldbot export --demo --out demo.xlsx, fieldbot report --demo --out demo.docx"
+    )
 
 
 def main_demo(engine: Engine, as_role: str) -> int:

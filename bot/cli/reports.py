@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.cli.common import run_with_database
+from bot.cli.common import CommandError, run_with_database
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -17,6 +17,7 @@ def add_reports(subcommands: argparse._SubParsersAction) -> None:
     summary.add_argument("--year", type=int, default=None)
     summary.add_argument("--commune", default=None)
     summary.add_argument("--department", default=None)
+    _demo_option(summary)
     summary.set_defaults(handler=cmd_summary)
     for name, helptext, handler in (
         ("export", "Excel workbook of every check", cmd_export),
@@ -25,6 +26,7 @@ def add_reports(subcommands: argparse._SubParsersAction) -> None:
         parser = subcommands.add_parser(name, help=helptext)
         parser.add_argument("--year", type=int, default=None)
         parser.add_argument("--out", required=True, help="file to write")
+        _demo_option(parser)
         parser.set_defaults(handler=handler)
         if name == "export":
             parser.add_argument(
@@ -32,6 +34,28 @@ def add_reports(subcommands: argparse._SubParsersAction) -> None:
                 action="store_true",
                 help="leave out names, ids and coordinates (for sharing outside the Department)",
             )
+
+
+def _demo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="read the database of `fieldbot demo` (./fieldbot-demo.db), not the configured one",
+    )
+
+
+def _database_of(args: argparse.Namespace, config: Config) -> Config:
+    """The configuration, pointed at the demo's SQLite file with --demo."""
+    if not args.demo:
+        return config
+    from bot.channels.demo import demo_database_path, demo_database_url
+
+    if not demo_database_path().exists():
+        raise CommandError(
+            f"no demo database in this folder ({demo_database_path()}): run `fieldbot demo` "
+            "here first"
+        )
+    return config.with_values(database={"url": demo_database_url()})
 
 
 def _year(args: argparse.Namespace, config: Config) -> int:
@@ -63,7 +87,7 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
                 settings=_report_settings(config),
             )
 
-    print(run_with_database(config, work))
+    print(run_with_database(_database_of(args, config), work))
     return 0
 
 
@@ -97,7 +121,7 @@ def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> i
             await session.commit()
             return path
 
-    print(f"written {run_with_database(config, work)}")
+    print(f"written {run_with_database(_database_of(args, config), work)}")
     return 0
 
 
