@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.report_forms.filed import FiledReport
+from storage.filed_reports import FiledReport
 from storage.models import (
     DEPARTMENTS,
     Deadline,
