@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import Text, bindparam, cast, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -270,6 +270,28 @@ async def record_parts_sent(session: AsyncSession, marks: dict[int, tuple[int, i
     ]
     connection = await session.connection()
     await connection.execute(statement, params)
+    await _forget_sign_in_links(connection, [i for i, (out, of) in marks.items() if out >= of])
+
+
+# What a /web sign-in link contains (storage.web.create_login_link).
+SIGN_IN_PATH = "/login/"
+
+
+async def _forget_sign_in_links(connection, sent: list[int]) -> None:
+    """A sent message that carried a one-time sign-in link keeps no copy of it: the
+    link would sit in plain text in the database until the retention purge."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__
+    await connection.execute(
+        update(table)
+        .where(
+            table.c.id.in_(sent),
+            table.c.status == "sent",
+            cast(table.c.replies, Text).contains(SIGN_IN_PATH),
+        )
+        .values(replies=[])
+    )
 
 
 async def record_send_failure(
