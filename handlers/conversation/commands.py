@@ -71,6 +71,8 @@ class Commands(TurnBase):
 
     async def _cmd_help(self, argument: str) -> list[Reply]:
         text = self.t("help_inspector")
+        if self.engine.settings.web_base_url:  # /web only where the console is on
+            text += "\n" + self.t("web_help")
         # An admin's /summary line says more than a head's: each command once.
         if self.person.role == "head":
             text += "\n" + self.t("help_head")

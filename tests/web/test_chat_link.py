@@ -34,6 +34,7 @@ async def test_web_says_so_when_the_console_is_off(console, tg):
         phone = Phone(tg, INSPECTOR)
         answer = await phone.send("/web", expect="chưa được bật")
         assert "/login/" not in answer.text
+        assert "/web" not in (await phone.send("/help", expect="/start")).text
 
 
 async def test_someone_unknown_gets_no_link(console, tg):
@@ -59,7 +60,7 @@ async def test_once_sent_the_link_is_not_kept_in_the_outbox(console, tg):
 
     async with chat_bot(tg, console):
         phone = Phone(tg, INSPECTOR)
-        await phone.send("/help", expect="/")
+        assert "/web — liên kết đăng nhập" in (await phone.send("/help", expect="/start")).text
         link = await link_from_chat(tg, INSPECTOR)
         for _ in range(100):  # the "sent" mark is written just after the send
             rows = await _outbox_rows(console.database, INSPECTOR)
