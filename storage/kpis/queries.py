@@ -163,6 +163,38 @@ async def activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     return dict((await session.exec(statement)).one()._mapping)
 
 
+def _run_conditions(
+    run,
+    scope: Scope,
+    checklist_id: str,
+    window: tuple[datetime, datetime] | None,
+    require: tuple[str, str] | None,
+) -> list[Any]:
+    """A run (table or alias ``run``) of the outer query's site that counts: submitted,
+    in ``window`` if given, of this checklist, department and review rule, and with the
+    ``require``d (question id, answer) if given."""
+    found = [run.c.site_id == site_t.c.id, run.c.status == "submitted"]
+    if window is not None:
+        found += [run.c.submitted_at >= window[0], run.c.submitted_at < window[1]]
+    found += [
+        run.c.checklist_id == checklist_id,
+        *department_condition(scope, run),
+        *review_condition(scope, run),
+    ]
+    if require is not None:
+        answer = answer_t.alias()
+        found.append(
+            sa.exists(
+                sa.select(sa.literal(1)).where(
+                    answer.c.run_id == run.c.id,
+                    answer.c.question_id == require[0],
+                    answer.c.value_text == require[1],
+                )
+            )
+        )
+    return found
+
+
 def latest_runs_query(
     scope: Scope,
     checklist_id: str,
@@ -185,26 +217,8 @@ def latest_runs_query(
     """
 
     def conditions(run, ranged: bool = True) -> list[Any]:
-        found = [run.c.site_id == site_t.c.id, run.c.status == "submitted"]
-        if ranged:
-            found += [run.c.submitted_at >= since, run.c.submitted_at < until]
-        found += [
-            run.c.checklist_id == checklist_id,
-            *department_condition(scope, run),
-            *review_condition(scope, run),
-        ]
-        if require is not None:
-            answer = answer_t.alias()
-            found.append(
-                sa.exists(
-                    sa.select(sa.literal(1)).where(
-                        answer.c.run_id == run.c.id,
-                        answer.c.question_id == require[0],
-                        answer.c.value_text == require[1],
-                    )
-                )
-            )
-        return found
+        window = (since, until) if ranged else None
+        return _run_conditions(run, scope, checklist_id, window, require)
 
     newest = run_t.alias("newest")
     latest_at = (
