@@ -134,9 +134,14 @@ async def test_a_leader_signs_in_from_the_link_and_sees_the_dashboard_and_map(
     assert "not signed in" in await page.locator("#reason").inner_text()
 
 
-async def test_a_head_filters_the_table_and_opens_a_check_with_its_photo(
-    browser_console, screenshots
+async def test_a_head_filters_the_table_opens_a_check_with_its_photo_and_approves_it(
+    browser_console, screenshots, tg
 ):
+    """The approval reaches the inspector in the chat: the bot polling the fake Telegram
+    server delivers the message the decision queued."""
+    from tests.telegram_harness import INSPECTOR, Phone
+    from tests.web.conftest import chat_bot
+
     console, page = browser_console
     await sign_in(console, page, "head")
     await page.get_by_role("link", name="Phiếu kiểm tra").first.click()
@@ -162,7 +167,25 @@ async def test_a_head_filters_the_table_and_opens_a_check_with_its_photo(
     await photo.wait_for()
     loaded = await photo.evaluate("img => img.complete && img.naturalWidth > 0")
     assert loaded, "the photo did not load"
+    assert await page.locator("#review-state").inner_text() == "Chờ duyệt"
     await page.screenshot(path=screenshots / "check.png", full_page=True)
+    async with chat_bot(tg, console):
+        await page.locator("#review-decision").get_by_role("button", name="Duyệt").click()
+        await page.locator("#review-notice").wait_for()
+        assert "Đã duyệt phiếu" in await page.locator("#review-notice").inner_text()
+        assert await page.locator("#review-state").inner_text() == "Đã duyệt"
+        assert await page.locator("#review-decision").count() == 0
+        told = await Phone(tg, INSPECTOR).expect("đã được duyệt")
+        assert told.text.startswith("Phiếu #")
+    await page.screenshot(path=screenshots / "check-approved.png", full_page=True)
+    # The table shows the state, and its filter finds the approved check.
+    await page.get_by_role("link", name="Phiếu kiểm tra").first.click()
+    await page.locator("#check-filters select[name=review]").select_option("approved")
+    await page.wait_for_function(
+        "document.getElementById('checks-count').innerText.includes('1 phiếu')"
+    )
+    assert "Đã duyệt" in await page.locator("table.checks tbody").inner_text()
+    assert not page.errors, page.errors
 
 
 async def test_an_admin_adds_a_site_and_creates_an_invite(browser_console, screenshots):
