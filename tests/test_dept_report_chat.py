@@ -218,15 +218,14 @@ async def test_the_reminder_opens_the_form_where_it_stopped_on_zalo(
         await phone.send("/baocao", "1/11.")
         await phone.choose("Không thêm nữa", "2/11.")
         await phone.send("Đã làm việc với các siêu thị.", "Đã ghi 1")
-        await phone.send("/help", "/")  # any other command pauses the form
+        # Then nothing for days: the reminder's screen replaces the form's, so its
+        # numbers mean its choices.
         await reminders.tick(
             datetime.combine(date(YEAR, 12, 3), time(8, 0), tzinfo=zone),
             Notifier(sqlite_db, {"zalo": channel}),
         )
         reminder = await phone.expect("còn 7 ngày")
         assert "bấm" not in reminder.text.lower() and "/baocao" in reminder.text
-        # (While the form is open a typed number answers it: a reminder never takes
-        # over the open question, as with checklists.)
         resumed = await phone.choose("Lập báo cáo", "Tiếp tục báo cáo năm 2026")
         assert "2/11." in resumed.text  # where it stopped, the message kept
         await phone.send("Xong", "3/11.")

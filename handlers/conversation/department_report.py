@@ -24,16 +24,24 @@ COMMAND = "/baocao"
 # Keys of the cursor this module keeps beside the flow's own.
 _OWN = ("by", "known", "return_by")
 _TEXT = "dr:text"  # the typed text is the form's input (never sent as a choice)
+# What the remembered screen says is being asked: the form, or KTATMT's comment. A
+# turn looks at it before any query of its own (the screen is read for every typed
+# message anyway), so a checklist turn costs no extra statement.
+FORM_SCREEN, COMMENT_SCREEN = "dr:form", "dr:comment"
 
 
 class DepartmentReports(TurnBase):
     # --- routing -------------------------------------------------------------------
 
+    async def _screen_asks(self) -> str | None:
+        return (await runs.offered_screen(self.session, self.person.id)).question
+
     async def _command(self, text: str) -> list[Reply]:
         command, _, argument = text.partition(" ")
         if command.lower().split("@")[0] == COMMAND:
             return await self._dr_command(argument.strip())
-        await self._dr_pause()
+        if await self._screen_asks() == FORM_SCREEN:
+            await self._dr_pause()
         return await super()._command(text)
 
     async def _cmd_help(self, argument: str) -> list[Reply]:
@@ -44,11 +52,12 @@ class DepartmentReports(TurnBase):
         return replies
 
     async def _typed_report_done(self, text: str) -> str | None:
-        if await self._dr_awaiting_comment() is not None:
+        asks = await self._screen_asks()
+        if asks == COMMENT_SCREEN and await self._dr_awaiting_comment() is not None:
             return _TEXT
         if fold(text) in {fold(t(lang, "button_report_form")) for lang in LANGUAGES}:
             return screens.payload("op", self.engine.now_local().year)
-        report = await self._dr_active()
+        report = await self._dr_active() if asks == FORM_SCREEN else None
         if report is None:
             return await super()._typed_report_done(text)
         return await self._dr_typed_pick(report, text)
@@ -58,7 +67,8 @@ class DepartmentReports(TurnBase):
             return await self._dr_text()
         read = screens.read_payload(payload)
         if read is None:
-            await self._dr_pause()
+            if await self._screen_asks() == FORM_SCREEN:
+                await self._dr_pause()
             return await super()._button(payload, run)
         kind, value = read
         if kind == "c":
@@ -130,6 +140,7 @@ class DepartmentReports(TurnBase):
         name = await self._dr_department_name(report.department_code)
         head = {"year": report.year, "department": name}
         reply = screens.prompt_reply(walk, walk.prompt(), self.lang, head)
+        self._asking[id(reply)] = FORM_SCREEN
         if lead:
             reply.text = "\n".join([*lead, reply.text])
         return [reply]

@@ -16,6 +16,8 @@ from storage.models import DEPARTMENTS, Department, DeptReport, Person
 if TYPE_CHECKING:
     from handlers.conversation.department_report import DepartmentReports
 
+COMMENT_SCREEN = "dr:comment"  # as department_report.COMMENT_SCREEN (no import cycle)
+
 
 async def report_list(turn: DepartmentReports, year: int) -> list[Reply]:
     rows = {r.department_code: r for r in await dept_reports.year_reports(turn.session, year)}
@@ -55,13 +57,17 @@ async def ask_comment(turn: DepartmentReports, report_id: int) -> list[Reply]:
     dept_reports.keep(report, report.answers, {**report.cursor, "return_by": turn.person.id})
     turn.session.add(report)
     name = await turn._dr_department_name(report.department_code)
-    return [Reply(turn.t("dr_return_ask", department=name))]
+    reply = Reply(turn.t("dr_return_ask", department=name))
+    turn._asking[id(reply)] = COMMENT_SCREEN  # the next text is the comment
+    return [reply]
 
 
 async def send_back(turn: DepartmentReports, report: DeptReport, comment: str) -> list[Reply]:
     name = await turn._dr_department_name(report.department_code)
     if not comment:
-        return [Reply(turn.t("dr_return_ask", department=name))]
+        reply = Reply(turn.t("dr_return_ask", department=name))
+        turn._asking[id(reply)] = COMMENT_SCREEN
+        return [reply]
     await dept_reports.send_back(turn.session, report, turn.person.id, comment)
     department = await turn.session.get(Department, report.department_code)
     for person in await _fillers(turn, report):
