@@ -31,8 +31,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.bench.bench_summary import PG, PG_ADMIN_DB, PG_HOST, PG_PORT, PG_USER, YEAR, load
+from tests.bench.common import record
 
 GOAL_RSS_MB = 150
+# Flat memory and linear time: the full size against a tenth of it, within this much.
+FLAT = 1.25
 
 
 def _peak_mb() -> float:
@@ -131,6 +134,33 @@ def _report(label: str, checks: int, results: dict[str, dict]) -> None:
     )
     verdict = "OK" if ours["peak_mb"] <= GOAL_RSS_MB else "TOO LARGE"
     print(f"   goal peak RSS <= {GOAL_RSS_MB} MB: {verdict}")
+    size = f"{checks:,} checks, {label}"
+    peak, flat = ours["peak_mb"], ours["peak_mb"] / small["peak_mb"]
+    record(
+        "2",
+        f"export peak RSS ({size})",
+        f"{peak:.0f} MB",
+        f"≤ {GOAL_RSS_MB} MB",
+        peak <= GOAL_RSS_MB,
+    )
+    record(
+        "2",
+        f"export peak RSS full ÷ a tenth ({label})",
+        f"{flat:.2f}×",
+        f"≤ {FLAT:g}× (flat)",
+        flat <= FLAT,
+    )
+    per_row_full = ours["seconds"] / max(ours["rows"], 1)
+    per_row_small = small["seconds"] / max(small["rows"], 1)
+    linear = per_row_full / per_row_small
+    record(
+        "2",
+        f"export time per check full ÷ a tenth ({label})",
+        f"{linear:.2f}×",
+        f"≤ {FLAT:g}× (linear)",
+        linear <= FLAT,
+    )
+    record("2", f"export checks/s ÷ streamed SELECT rows/s ({label})", f"{rate / floor_rate:.2f}×")
 
 
 async def _databases(args, folder: str):

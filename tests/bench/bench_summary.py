@@ -34,6 +34,7 @@ from handlers.reports import ReportSettings, build_summary
 from storage.db import Database, upgrade
 from storage.kpis import compute_kpis
 from storage.models import Answer, ChecklistRun, Person, Site
+from tests.bench.common import record
 
 YEAR = 2026
 BATCH = 20_000
@@ -321,6 +322,11 @@ async def run(url: str, label: str, sites: int, checks: int, repeat: int, analyz
         print(f"   ratio summary / count(*):    {summary_median / count_median:.2f}")
         verdict = "OK" if summary_median <= 0.5 else "TOO SLOW"
         print(f"   goal <= 500 ms: {verdict}")
+        size = f"{counts['submitted']:,} checks, {label}"
+        ms = f"{summary_median * 1000:.0f} ms"
+        record("3", f"/summary queries ({size})", ms, "≤ 500 ms", summary_median <= 0.5)
+        ratio = f"{summary_median / count_median:.1f}×"
+        record("3", f"/summary ÷ SELECT count(*) ({label})", ratio)
         print("   " + result["summary"].text.replace("\n", "\n   "))
     finally:
         await database.dispose()

@@ -1,5 +1,6 @@
-"""What both benchmarks share: a fake Telegram server that timestamps every message,
-per-chat mailboxes that do not rescan the whole history, and table printing.
+"""What the benchmarks share: a fake Telegram server that timestamps every message,
+per-chat mailboxes that do not rescan the whole history, table printing, and the
+figures each benchmark records against its goal (run_all prints them together).
 
 ``FakeTelegram.wait_for_message`` rescans every message ever sent on each wake-up and
 wakes every waiter on each send: fine for tests, quadratic for hundreds of simulated
@@ -13,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, upgrade
@@ -148,3 +152,66 @@ def quiet_logging(verbose: bool = False) -> None:
     )
     for noisy in ("httpx", "httpcore", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure against its goal in issue 11 (``met`` None: shown, no goal)."""
+
+    goal: str
+    what: str
+    value: str
+    target: str
+    met: bool | None
+
+
+# Every figure the benchmarks measured in this process, in order: run_all prints them
+# as one table at the end.
+FIGURES: list[Figure] = []
+
+
+def record(goal: str, what: str, value: str, target: str = "", met: bool | None = None) -> None:
+    FIGURES.append(Figure(goal, what, value, target, met))
+
+
+def figures_table(figures: Sequence[Figure]) -> str:
+    verdicts = {True: "met", False: "NOT met", None: "—"}
+    rows = [("goal", "figure", "ours", "goal is", "met?")]
+    rows += [(f.goal, f.what, f.value, f.target, verdicts[f.met]) for f in figures]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+# Where a scratch PostgreSQL database is created (and dropped after) for a benchmark.
+PG_ADMIN_URL = os.environ.get("FIELDBOT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def postgres_admin(admin_url: str):
+    import asyncpg
+
+    return await asyncpg.connect(admin_url.replace("+asyncpg", ""), timeout=5)
+
+
+async def scratch_postgres(admin_url: str) -> str | None:
+    """A new empty database beside ``admin_url``'s (None if the server is away)."""
+    try:
+        connection = await postgres_admin(admin_url)
+    except Exception as error:  # noqa: BLE001 - any failure means "not here"
+        print(f"PostgreSQL at {admin_url}: unreachable ({type(error).__name__}); skipped")
+        return None
+    name = f"fieldbot_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_postgres(admin_url: str, url: str) -> None:
+    connection = await postgres_admin(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await connection.close()
