@@ -2,7 +2,8 @@
 messenger accounts, first the preferred one, then the others if that fails.
 
 A reminder is a Message: its replies as a channel with buttons shows them and as
-one without (Zalo), so the text never says "press" where nothing can be pressed.
+one without (Zalo), so the text never says "press" where nothing can be pressed;
+which one a channel gets is its ``buttons`` capability (bot/channels/registry.py).
 
 A channel's ``send(chat_id, replies)`` returns normally only when the message was
 delivered and raises otherwise; any exception counts as that channel failing."""
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from bot.channels.registry import capabilities_of, preference
 from handlers.messages import Reply
 from handlers.reminders import Message, Unreachable
 from storage import people, runs
@@ -19,9 +21,6 @@ from storage.db import Database
 from storage.models import Person
 
 log = logging.getLogger(__name__)
-
-# Telegram first: it has buttons for "Report submitted".
-CHANNEL_PREFERENCE = ("telegram", "zalo")
 
 
 class ChannelSender(Protocol):
@@ -36,21 +35,18 @@ class Notifier:
     async def __call__(self, person: Person, message: Message | list[Reply]) -> str:
         async with self.database.session() as session:
             accounts = await people.accounts_of(session, person.id)
+        # In the registry's order: buttons first (for "Report submitted").
         usable = sorted(
             (a for a in accounts if a.channel in self.channels),
-            key=lambda a: (
-                CHANNEL_PREFERENCE.index(a.channel)
-                if a.channel in CHANNEL_PREFERENCE
-                else len(CHANNEL_PREFERENCE)
-            ),
+            key=lambda a: preference(a.channel),
         )
         if not usable:
             raise Unreachable("no account on a running channel")
         failures: list[Exception] = []
         for account in usable:
-            replies = (
-                message.for_channel(account.channel) if isinstance(message, Message) else message
-            )
+            replies = message
+            if isinstance(message, Message):
+                replies = message.shown(capabilities_of(account.channel).buttons)
             try:
                 await self.channels[account.channel].send(account.external_id, replies)
             except Exception as error:  # noqa: BLE001 - try the next channel, then report

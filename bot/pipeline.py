@@ -25,12 +25,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.channels import Channel, DeliveryError, Parsed
+from bot.channels import Channel, DeliveryError, Parsed, person_language
 from bot.queues import Marks, Workers, booked
 from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Reply, reply_from_json, reply_to_json
-from storage import inbox, people
+from storage import inbox
 from storage.db import SENDS_AT_ONCE, TURNS_AT_ONCE
 from storage.inbox import Outgoing, Queued
 from storage.models import utcnow
@@ -249,8 +249,9 @@ class InboxWorker(Workers):
         return state, [Outgoing.of(row) for row in outgoing]
 
     async def _language(self, session, channel: str, sender: str) -> str:
-        person = await people.find_by_account(session, channel, sender) if sender else None
-        return person.language if person else self.engine.settings.default_language
+        return await person_language(
+            session, channel, sender, self.engine.settings.default_language
+        )
 
     async def _notice(self, session, channel: str, parsed: Parsed) -> tuple[list[Reply], str]:
         language = await self._language(session, channel, parsed.sender)

@@ -8,6 +8,7 @@ import logging
 import signal
 
 from bot.app import build_engine
+from bot.channels import registry
 from bot.config import Config
 from bot.liveness import Liveness
 from bot.runtime import Runtime
@@ -17,16 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def build_channels(config: Config, engine) -> dict:
-    channels: dict = {}
-    if config.telegram_token:
-        from bot.channels.telegram import TelegramChannel
-
-        channels["telegram"] = TelegramChannel(config, engine)
-    if config.zalo_token:
-        from bot.channels.zalo import ZaloChannel
-
-        channels["zalo"] = ZaloChannel(config, engine)
-    return channels
+    """Every registered channel whose token is configured (bot/channels/registry.py)."""
+    return registry.build_channels(config, engine)
 
 
 async def run_bot(config: Config, database: Database) -> None:
@@ -85,25 +78,21 @@ async def _serve(
     console); while polling, the console and /healthz on their own ports if asked."""
     from bot.webhook import WebhookServer, serve
 
-    def health_server(secret: str = "", **accepting: bool) -> WebhookServer:
+    def health_server(secret: str = "", accept: list[str] | None = None) -> WebhookServer:
         return WebhookServer(
             database,
             secret,
             runtime.intake,
+            accept=accept or [],
             max_body=config.get("webhook", "max_body"),
             liveness=liveness,
             stale_after=config.get("health", "stale_after"),
-            **accepting,
         )
 
     channels = runtime.channels
     servers = []
     if config.get("webhook", "url"):
-        server = health_server(
-            config.get("webhook", "secret"),
-            telegram="telegram" in channels,
-            zalo="zalo" in channels,
-        )
+        server = health_server(config.get("webhook", "secret"), accept=list(channels))
         if config.get("web", "enabled"):
             from bot.web.serve import mount_beside
 

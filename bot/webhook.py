@@ -1,4 +1,5 @@
-"""The webhook server: one ASGI application for Telegram and Zalo, plus /healthz.
+"""The webhook server: one ASGI application for every channel with a webhook route
+in the registry (bot/channels/registry.py: POST /telegram, POST /zalo), plus /healthz.
 
 An accepted update is written to the inbox before the 200 (bot/pipeline.py applies
 it after), so a crash after the answer loses nothing. Several workers may serve the
@@ -20,14 +21,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from bot.channels import registry
+from bot.channels.registry import ChannelEntry
 from bot.liveness import Liveness
 from storage.db import Database
 from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 # A real update is a few kilobytes; anything far larger is not one ([webhook] max_body).
 MAX_BODY = 1_000_000
 # /healthz answers 503 when a channel has not heard from its messenger, or a reply has
@@ -50,35 +51,40 @@ def secret_matches(given: str | None, expected: str) -> bool:
 
 
 class WebhookServer:
-    """POST /telegram and POST /zalo store the update in the inbox and answer 200 only
-    once it is committed (a failure answers 500 and the platform sends it again)."""
+    """POST <route> of each registered channel stores the update in the inbox and
+    answers 200 only once it is committed (a failure answers 500 and the platform
+    sends it again). Only the channels in ``accept`` (or named ``<channel>=True``)
+    take updates; the others' routes answer 404."""
 
     def __init__(
         self,
         database: Database,
         secret: str,
         intake,
-        telegram: bool = False,
-        zalo: bool = False,
         *,
+        accept: list[str] | tuple[str, ...] = (),
         max_body: int = MAX_BODY,
         liveness: Liveness | None = None,
         stale_after: float = STALE_AFTER,
+        **accepting: bool,
     ) -> None:
+        unknown = [name for name in accepting if registry.entry(name) is None]
+        if unknown:
+            raise TypeError(f"no registered channel named {', '.join(unknown)}")
         self.database = database
         self.max_body = max_body
         self.liveness = liveness
         self.stale_after = stale_after
         self.secret = secret
         self.intake = intake  # bot.pipeline.Intake
-        self.telegram = telegram
-        self.zalo = zalo
+        self.accepting = {*accept, *(name for name, on in accepting.items() if on)}
+        routes = [
+            Route(known.webhook.path, self._receiver(known), methods=["POST"])
+            for known in registry.entries()
+            if known.webhook is not None
+        ]
         self.app = Starlette(
-            routes=[
-                Route("/telegram", self.telegram_update, methods=["POST"]),
-                Route("/zalo", self.zalo_update, methods=["POST"]),
-                Route("/healthz", self.healthz, methods=["GET"]),
-            ],
+            routes=[*routes, Route("/healthz", self.healthz, methods=["GET"])],
             exception_handlers={TooLarge: self._too_large},
         )
 
@@ -119,33 +125,26 @@ class WebhookServer:
             return PlainTextResponse("try again", status_code=500)
         return None
 
-    async def telegram_update(self, request: Request):
-        from bot.channels.telegram import sender_of, update_key_of
+    def _receiver(self, channel: ChannelEntry):
+        route = channel.webhook
 
-        if not self.telegram:
-            return PlainTextResponse("not found", status_code=404)
-        if not secret_matches(request.headers.get(TELEGRAM_SECRET_HEADER), self.secret):
-            return PlainTextResponse("forbidden", status_code=403)
-        body = await self._body(request)
-        if body is None or update_key_of(body) is None:
-            return PlainTextResponse("bad request", status_code=400)
-        failed = await self._store("telegram", (update_key_of(body), sender_of(body), body))
-        return failed or PlainTextResponse("ok")
+        async def receive(request: Request):
+            if channel.name not in self.accepting:
+                return PlainTextResponse("not found", status_code=404)
+            if not secret_matches(request.headers.get(route.secret_header), self.secret):
+                return PlainTextResponse("forbidden", status_code=403)
+            body = await self._body(request)
+            row = registry.load(route.row_of)(body) if body is not None else None
+            if row is None:
+                return PlainTextResponse("bad request", status_code=400)
+            failed = await self._store(channel.name, row)
+            if failed:
+                return failed
+            if route.answer is not None:
+                return JSONResponse(route.answer)
+            return PlainTextResponse("ok")
 
-    async def zalo_update(self, request: Request):
-        from bot.channels.zalo import inbox_row
-
-        if not self.zalo:
-            return PlainTextResponse("not found", status_code=404)
-        if not secret_matches(request.headers.get(ZALO_SECRET_HEADER), self.secret):
-            return PlainTextResponse("forbidden", status_code=403)
-        body = await self._body(request)
-        # Documented wrapped {"ok":..,"result":{..}} and the unwrapped shape both occur.
-        event = body.get("result") if body and isinstance(body.get("result"), dict) else body
-        if not event or not isinstance(event.get("message"), dict):
-            return PlainTextResponse("bad request", status_code=400)
-        failed = await self._store("zalo", inbox_row(body))
-        return failed or JSONResponse({"ok": True})
+        return receive
 
     async def healthz(self, request: Request):
         """200 or 503 with the database's state and, in `fieldbot run`, per channel the

@@ -6,10 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Channels that show buttons (and take a shared location): elsewhere choices are
-# numbered lists and texts must not say "bấm" (press) or "📎 → Vị trí".
-BUTTON_CHANNELS = frozenset({"telegram"})
-
 
 @dataclass(frozen=True)
 class Choice:
@@ -53,6 +49,10 @@ class Inbound:
     # Whether the channel can deliver documents (Zalo cannot): if not, /export and
     # /report say where to get the file instead of building it for nothing.
     can_receive_files: bool = True
+    # Whether the channel shows choices as buttons (and a location button): if not,
+    # choices are a numbered list and texts must not say "bấm" (press) or "📎 → Vị trí".
+    # Off unless the channel says so (its registry capabilities, bot/channels/registry.py).
+    can_show_buttons: bool = False
     # The messenger's id of the message whose button was pressed (Telegram), so the
     # reply can edit that message in place instead of sending a copy.
     message_ref: str | None = None

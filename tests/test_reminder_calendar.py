@@ -27,7 +27,7 @@ class RecordingSender:
         self.now: datetime | None = None
 
     async def __call__(self, person, message) -> str:
-        for reply in message.for_channel("telegram"):
+        for reply in message.shown(buttons=True):
             self.sent.append((self.now, person.name, reply.text))
         return "telegram"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -33,7 +34,8 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.channels import DeliveryError, Parsed, polling_backoff
+from bot.channels import DeliveryError, Parsed, polling_backoff, send_replies
+from bot.channels.registry import capabilities_of
 from bot.config import Config
 from handlers.catalog import LANGUAGES, t
 from handlers.engine import Engine
@@ -69,6 +71,27 @@ def sender_of(raw: Any) -> str:
 def update_key_of(raw: Any) -> str | None:
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
     return str(update_id) if isinstance(update_id, int) else None
+
+
+def webhook_row(body: Any) -> tuple[str, str, Any] | None:
+    """The inbox row of a webhook body; None when it is not an update."""
+    key = update_key_of(body)
+    return (key, sender_of(body), body) if key is not None else None
+
+
+async def webhook_admin(config: Config, action: str, url: str, secret: str | None) -> str:
+    """`fieldbot webhook set|delete|info` on Telegram: one line, never the token."""
+    telegram = config.values["telegram"]
+    async with Bot(telegram["token"], base_url=telegram["api_base_url"]) as bot:
+        if action == "set":
+            await bot.set_webhook(
+                url, secret_token=secret, allowed_updates=["message", "callback_query"]
+            )
+        elif action == "delete":
+            await bot.delete_webhook()
+        info = await bot.get_webhook_info()
+    error = f", last error: {info.last_error_message}" if info.last_error_message else ""
+    return f"telegram: {info.url or '(none)'}, pending {info.pending_update_count}{error}"
 
 
 @dataclass(frozen=True)
@@ -129,7 +152,7 @@ class TelegramChannel:
     """The engine on Telegram: raw polling (or the webhook) into the inbox, replies out."""
 
     name = CHANNEL
-    can_receive_files = True
+    capabilities = capabilities_of(CHANNEL)
 
     def __init__(self, config: Config, engine: Engine, intake=None) -> None:
         self.config = config
@@ -183,6 +206,8 @@ class TelegramChannel:
             sender_name=user.full_name,
             language_hint=language if language in LANGUAGES else None,
             update_key=str(update.update_id),
+            can_receive_files=self.capabilities.files,
+            can_show_buttons=self.capabilities.buttons,
         )
         if update.callback_query is not None:
             pressed = update.callback_query.message
@@ -371,8 +396,7 @@ class TelegramChannel:
         return True
 
     async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
-        for part in self.render(replies, self.engine.settings.default_language):
-            await self.send_part(str(chat_id), part)
+        await send_replies(self, self.engine, str(chat_id), replies)
 
     async def _with_retries(self, send, **kwargs):
         """The rate limiter already waits out 429s; here 429, 5xx and time-outs get a few

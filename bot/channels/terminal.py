@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.channels import language_of
 from bot.channels.numbered import render_numbered
+from bot.channels.registry import capabilities_of
 from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Inbound, Reply
-from storage import people
 
 log = logging.getLogger(__name__)
+
+CHANNEL = "terminal"
 
 
 def render(reply: Reply, language: str) -> str:
@@ -36,30 +39,31 @@ async def converse(
     language: str = "vi",
 ) -> None:
     """Reads lines until end of input or /quit; every line goes through the engine."""
-    for reply in await engine.handle(Inbound(channel="terminal", sender_id=account, text="/start")):
+    capabilities = capabilities_of(CHANNEL)
+
+    def inbound(text: str) -> Inbound:
+        return Inbound(
+            channel=CHANNEL,
+            sender_id=account,
+            text=text,
+            can_receive_files=capabilities.files,
+            can_show_buttons=capabilities.buttons,
+        )
+
+    for reply in await engine.handle(inbound("/start")):
         if text := render(reply, language):
             write(text)
     while True:
         line = read_line()
         if line is None or line.strip() in ("/quit", "/exit"):
             return
-        inbound = Inbound(channel="terminal", sender_id=account, text=line.rstrip("\n"))
         try:
-            replies = await engine.handle(inbound)
+            replies = await engine.handle(inbound(line.rstrip("\n")))
         except Exception:  # the demo goes on, as the messengers do; nothing was stored
             log.exception("a demo turn failed")
-            replies = [Reply(t(await _language_of(engine, account), "error_generic"))]
+            replies = [Reply(t(await language_of(engine, CHANNEL, account), "error_generic"))]
         # The person's language (/lang may just have changed it), for the list's hints too.
-        language = await _language_of(engine, account)
+        language = await language_of(engine, CHANNEL, account)
         for reply in replies:
             if text := render(reply, language):
                 write(text)
-
-
-async def _language_of(engine: Engine, account: str) -> str:
-    try:
-        async with engine.db.session() as session:
-            person = await people.find_by_account(session, "terminal", account)
-    except Exception:  # noqa: BLE001 - the database may be why the turn failed
-        person = None
-    return person.language if person else engine.settings.default_language

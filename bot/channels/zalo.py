@@ -15,8 +15,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.channels import Parsed, polling_backoff
+from bot.channels import Parsed, polling_backoff, send_replies
 from bot.channels.numbered import render_numbered
+from bot.channels.registry import capabilities_of
 from bot.channels.zalo_client import (
     DEFAULT_API_BASE_URL,
     MAX_PHOTO_BYTES,
@@ -28,7 +29,6 @@ from bot.config import Config
 from handlers.catalog import t
 from handlers.engine import Engine
 from handlers.messages import Inbound, PhotoRef, Reply, split_text
-from storage import people
 
 __all__ = ["DEFAULT_API_BASE_URL", "MAX_PHOTO_BYTES", "ZaloChannel", "ZaloClient", "ZaloError"]
 
@@ -77,11 +77,34 @@ def inbox_row(update: Any) -> tuple[str, str, Any]:
     return str(key), who[0] if who else "", update
 
 
+def webhook_row(body: Any) -> tuple[str, str, Any] | None:
+    """The inbox row of a webhook body; None when it carries no message. The
+    documented wrapped {"ok":..,"result":{..}} and the unwrapped shape both occur."""
+    if not isinstance(body, dict):
+        return None
+    event = body.get("result") if isinstance(body.get("result"), dict) else body
+    if not event or not isinstance(event.get("message"), dict):
+        return None
+    return inbox_row(body)
+
+
+async def webhook_admin(config: Config, action: str, url: str, secret: str | None) -> str:
+    """`fieldbot webhook set|delete|info` on Zalo: one line, never the token."""
+    zalo = config.values["zalo"]
+    async with ZaloClient(zalo["token"], zalo["api_base_url"]) as client:
+        if action == "set":
+            await client.set_webhook(url, secret)
+        elif action == "delete":
+            await client.delete_webhook()
+        info = await client.get_webhook_info() or {}
+    return f"zalo: {info.get('url') or '(none)'}"
+
+
 class ZaloChannel:
     """The engine on Zalo: polling (start_fetching) or the webhook (process_update)."""
 
     name = CHANNEL
-    can_receive_files = False
+    capabilities = capabilities_of(CHANNEL)
 
     def __init__(
         self, config: Config, engine: Engine, client: ZaloClient | None = None, intake=None
@@ -127,7 +150,8 @@ class ZaloChannel:
             sender_id=sender_id,
             sender_name=name,
             update_key=str(key) if key else None,
-            can_receive_files=False,
+            can_receive_files=self.capabilities.files,
+            can_show_buttons=self.capabilities.buttons,
         )
         name_of_event = event["event_name"]
         if name_of_event == TEXT_EVENT:
@@ -185,17 +209,7 @@ class ZaloChannel:
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """Sends the replies in order; raises when one cannot be delivered
         (so a reminder can fall back to another channel)."""
-        language = await self._language_of(str(chat_id))
-        for text in self.texts_for(replies, language):
-            await self.send_part(str(chat_id), text)
-
-    async def _language_of(self, external_id: str) -> str:
-        try:
-            async with self.engine.db.session() as session:
-                person = await people.find_by_account(session, CHANNEL, external_id)
-        except Exception:  # noqa: BLE001 - a language is not worth failing a send
-            person = None
-        return person.language if person else self.engine.settings.default_language
+        await send_replies(self, self.engine, str(chat_id), replies)
 
     # --- running ------------------------------------------------------------------
 

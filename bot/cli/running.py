@@ -40,7 +40,9 @@ def add_run(subcommands: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    if not config.telegram_token and not config.zalo_token:
+    from bot.channels import registry
+
+    if not registry.configured(config):
         raise CommandError(
             "no channel is configured: set FIELDBOT_TELEGRAM_TOKEN (a token from @BotFather) "
             "and/or FIELDBOT_ZALO_TOKEN (Zalo Bot Platform), or [telegram]/[zalo] token in "
@@ -48,6 +50,11 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         )
     if config.get("webhook", "url"):
         check_webhook_secret(config)
+    if config.get("reminders", "enabled"):
+        from bot.scheduler import reminder_settings
+
+        # A tick_time the clock cannot use stops here, before any channel is opened.
+        reminder_settings(config)
     from bot.runner import run_bot
 
     run_with_database(config, lambda database: run_bot(config, database))

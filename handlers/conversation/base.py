@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.catalog import LANGUAGES, keys, t
 from handlers.checklist import Checklist
-from handlers.messages import BUTTON_CHANNELS, Inbound, Reply
+from handlers.messages import Inbound, Reply
 from handlers.question_types import AnswerContext
 from storage import runs
 from storage.models import Answer, ChecklistRun, Person, utcnow
@@ -51,7 +51,7 @@ class TurnBase:
         hint = inbound.language_hint if inbound.language_hint in LANGUAGES else None
         self.lang = person.language if person else (hint or engine.settings.default_language)
         # Buttons (and a location button) on this channel; else texts say "gõ" (type).
-        self.buttons = inbound.channel in BUTTON_CHANNELS
+        self.buttons = inbound.can_show_buttons
 
     def t(self, key: str, **values) -> str:
         """The text for ``key``; on a channel without buttons its ``<key>_typed``

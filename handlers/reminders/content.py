@@ -16,20 +16,20 @@ from storage.models import Deadline, Department
 # Checklists that record models built (TTKC's cleaner-production models), not sites
 # checked: their progress is a count of models.
 MODEL_CHECKLISTS = frozenset({"cleaner_production"})
-# Channels that show a reply's choices as buttons; the others list them as numbers
-# and the text must not tell anyone to press anything.
-BUTTON_CHANNELS = frozenset({"telegram"})
 
 
 @dataclass(frozen=True)
 class Message:
-    """A message as each kind of channel shows it."""
+    """A message as each kind of channel shows it: where choices are buttons, and
+    where they are a numbered list (there the text must not say "press")."""
 
     with_buttons: list[Reply]
     without_buttons: list[Reply]
 
-    def for_channel(self, channel: str) -> list[Reply]:
-        return self.with_buttons if channel in BUTTON_CHANNELS else self.without_buttons
+    def shown(self, buttons: bool) -> list[Reply]:
+        """The replies for a channel that does (or does not) show buttons: the sender
+        passes its channel's capability (bot/notify.py)."""
+        return self.with_buttons if buttons else self.without_buttons
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels import registry
 from storage.db import Database, upgrade
 
-CHANNELS = ["telegram", "telegram_webhook", "zalo", "zalo_webhook", "terminal"]
+
+def _channels() -> list[str]:
+    """Every registered channel, and its webhook variant where it has a route."""
+    names = []
+    for entry in registry.entries():
+        names.append(entry.name)
+        if entry.webhook is not None:
+            names.append(f"{entry.name}_webhook")
+    return names
+
+
+CHANNELS = _channels()
 
 
 def pytest_configure(config):
@@ -37,17 +49,17 @@ async def _open_chat(kind: str, role: str, tmp_path):
         from tests.contract.terminal_chat import terminal_chat
 
         return terminal_chat(tmp_path, role), None
+    name = kind.removesuffix("_webhook")
+    if name == "telegram":
+        from tests.contract.telegram_chat import telegram_chat as harness
+    elif name == "zalo":
+        from tests.contract.zalo_chat import zalo_chat as harness
+    else:
+        pytest.fail(f"the {name} channel is registered but has no harness in tests/contract/")
     url = f"sqlite+aiosqlite:///{tmp_path / 'fieldbot.db'}"
     db = Database(url)
     await upgrade(db.engine)
-    media = tmp_path / "media"
-    if kind.startswith("telegram"):
-        from tests.contract.telegram_chat import telegram_chat
-
-        return telegram_chat(db, url, media, role, webhook=kind.endswith("webhook")), db
-    from tests.contract.zalo_chat import zalo_chat
-
-    return zalo_chat(db, url, media, role, webhook=kind.endswith("webhook")), db
+    return harness(db, url, tmp_path / "media", role, webhook=kind.endswith("webhook")), db
 
 
 async def _chat(kind: str, role: str, tmp_path):
