@@ -465,10 +465,10 @@ async def test_a_reminder_never_takes_over_the_open_question_on_zalo(
             2: t("vi", "button_report_form"),
         }
         await phone.send("1", "Câu 2/11")
-        await phone.send("Da nop bao cao", "Đã ghi nhận: QLTM")
+        await phone.send("Da nop bao cao", "Đã ghi nhận: Phòng Quản lý thương mại")
 
         other = ZaloPhone(zalo, other_head)
         await other.expect("còn 7 ngày")
-        await other.send("1", "Đã ghi nhận: QLCN")
+        await other.send("1", "Đã ghi nhận: Phòng Quản lý công nghiệp")
     _run, answers = await answers_of_last_run(sqlite_db, status="draft")
     assert answers["nonbio_bags"].value_text == "yes"

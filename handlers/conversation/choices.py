@@ -188,11 +188,8 @@ class Choices(TurnBase):
             self.engine.settings.targets.start_year, self.engine.now_local().year + 2
         )
         department = payload.department
-        if (
-            deadline is None
-            or payload.year not in sane_years
-            or await self.session.get(Department, department) is None
-        ):
+        division = await self.session.get(Department, department)
+        if deadline is None or payload.year not in sane_years or division is None:
             return await self._stale(await runs.open_run(self.session, self.person.id))
         if self.person.role != "admin" and not (
             self.person.role == "head" and self.person.department_code == department
@@ -202,8 +199,9 @@ class Choices(TurnBase):
             self.session, deadline.id, department, payload.year, self.person.id
         )
         title = deadline.title_en if self.lang == "en" else deadline.title_vi
+        name = division.name_en if self.lang == "en" else division.name_vi
         key = "report_confirmed" if created else "report_already_confirmed"
-        return [Reply(self.t(key, department=department, title=title, year=payload.year))]
+        return [Reply(self.t(key, department=name, title=title, year=payload.year))]
 
     async def _stale(self, run: ChecklistRun | None) -> list[Reply]:
         replies = [Reply(self.t("stale_button"))]
