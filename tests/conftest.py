@@ -12,6 +12,9 @@ import pytest
 
 from storage.db import Database, upgrade
 
+# No token and no typed text in any test's log or error output (issue 16).
+pytest_plugins = ["tests.log_audit"]
+
 PG_HOST = os.environ.get("FIELDBOT_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("FIELDBOT_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("FIELDBOT_TEST_PG_USER", "postgres")
