@@ -111,21 +111,29 @@ class Phone:
         )
         return await self.expect(expect)
 
-    def button(self, label: str) -> tuple[int, str]:
-        """(message id, callback data) of the newest button whose text is or starts with label."""
+    def _find(self, label: str) -> tuple[SentRecord, dict]:
+        """The newest message with a button whose text is, starts or ends with label."""
         for record in reversed(self.tg.messages_to(self.user_id)):
             for button in record.buttons:
                 text = button.get("text", "")
                 if text == label or text.startswith(label) or text.endswith(label):
-                    return record.message_id, button["callback_data"]
+                    return record, button
         raise AssertionError(f"no button {label!r} in chat {self.user_id}")
 
+    def button(self, label: str) -> tuple[int, str | None]:
+        """(message id, callback data) of the newest button labelled so; the data is None
+        for a reply keyboard's button."""
+        record, button = self._find(label)
+        return record.message_id, button.get("callback_data")
+
     async def tap(self, label: str, expect: str) -> SentRecord:
-        message_id, data = self.button(label)
+        record, button = self._find(label)
+        if "callback_data" not in button:  # a reply keyboard's button sends its label
+            return await self.send(button["text"], expect)
         self.tg.user_presses_button(
             self.user_id,
-            data,
-            message_id=message_id,
+            button["callback_data"],
+            message_id=record.message_id,
             first_name=self.name,
             language_code=self.language,
         )

@@ -48,8 +48,8 @@ async def refused(phone: Phone, text: str, error: str, header: str, wording: str
 async def start_supermarket(phone: Phone) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send("co op quang ngai", "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
+    first = await phone.send("co op quang ngai", "Câu 1/11")  # one match: straight to it
+    assert "Cơ sở: Siêu thị Co.opmart Quảng Ngãi" in first.text
 
 
 async def up_to_eco_label_count(phone: Phone) -> None:
@@ -175,8 +175,8 @@ async def test_dates_must_be_real_well_formed_and_not_in_the_future(bot, tg, sql
     phone = Phone(tg, CLUSTER_INSPECTOR, "Phạm Văn Cụm")
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Tuyên truyền", "Gõ một phần tên")
-    await phone.send("dong dinh", "Tìm thấy 1")
-    await phone.tap("Cụm công nghiệp Đồng Dinh", "Câu 1/")
+    first = await phone.send("dong dinh", "Câu 1/")  # one match: straight to it
+    assert "Cơ sở: Cụm công nghiệp Đồng Dinh" in first.text
     await phone.tap("Đã", "Câu 2/")
     wording = "Ngày tổ chức"
     await refused(phone, "31/02/2026", "Ngày này không có thật", "Câu 2/", wording)
@@ -198,8 +198,18 @@ async def test_a_note_over_its_limit_and_a_huge_message_are_refused(bot, tg, sql
     await phone.tap("Bỏ qua", "Câu 10/11")
     await phone.tap("Bỏ qua", "Câu 11/11")
     wording = "Ghi chú thêm"
-    await refused(phone, "x" * 501, "Ghi chú tối đa 500 ký tự.", "Câu 11/11", wording)
-    await refused(phone, "y" * 5000, "quá dài", "Câu 11/11", wording)
+    # Each says its length and the limit, and sends the text back to be shortened.
+    said = await phone.send("x" * 501, "Nội dung dài 501 ký tự, tối đa 500 ký tự")
+    back = await phone.expect("x" * 501)
+    assert back.text == "x" * 501 and back.message_id == said.message_id + 1
+    again = await phone.expect("Câu 11/11")
+    assert wording in again.text and again.message_id == back.message_id + 1
+    said = await phone.send("y" * 5000, "Tin nhắn dài 5.000 ký tự, vượt quá giới hạn 4.000")
+    first = await phone.expect("yyyy")
+    second = await phone.expect("yyyy")  # Telegram carries 4,096 characters a message
+    assert first.text + second.text == "y" * 5000
+    again = await phone.expect("Câu 11/11")
+    assert wording in again.text and again.message_id == second.message_id + 1
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert run.current_question == "note" and "note" not in answers
     note = "Quầy thu ngân có áp phích. " + "z" * 400
@@ -238,8 +248,8 @@ async def test_typed_coordinates_answer_the_location_question(bot, tg, sqlite_db
     await up_to_photo(phone)
     await phone.tap("Bỏ qua", "Câu 10/11")
     wording = "Gửi vị trí hiện tại"
-    await refused(phone, "gần chợ", "Vui lòng gửi vị trí", "Câu 10/11", wording)
-    await refused(phone, "95, 200", "Vui lòng gửi vị trí", "Câu 10/11", wording)
+    await refused(phone, "gần chợ", "Vui lòng gõ tọa độ", "Câu 10/11", wording)
+    await refused(phone, "95, 200", "Vui lòng gõ tọa độ", "Câu 10/11", wording)
     await phone.send("15.1, 108.8", "Câu 11/11")
     run, answers = await open_run_of(sqlite_db, INSPECTOR)
     assert answers["location"].value_json == {"lat": 15.1, "lon": 108.8}
@@ -251,8 +261,8 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
     await phone.send("/lang en", "Language set to English")
     await phone.send("/start", "Choose a checklist")
     await phone.tap("Supermarket / trade centre check", "Type part of the site")
-    await phone.send("co op quang ngai", "Found")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Question 1/11")
+    first = await phone.send("co op quang ngai", "Question 1/11")
+    assert "Site: Siêu thị Co.opmart Quảng Ngãi" in first.text
     await refused(
         phone,
         "perhaps",
@@ -261,7 +271,7 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
         "non-biodegradable plastic bags",
     )
     await phone.tap("Yes", "Question 2/11")
-    await phone.tap("Done", "Please pick at least one option")
+    await phone.tap("Done", "Please choose at least one option")
     await phone.expect("Question 2/11")
     await phone.send("2", "Question 2/11")
     await phone.tap("Done", "Question 3/11")
@@ -270,7 +280,7 @@ async def test_an_english_speaking_inspector_gets_english_errors(bot, tg, sqlite
     await refused(
         phone,
         "whatever",
-        "Please pick one of the options",
+        "Please choose one of the options",
         "Question 4/11",
         "single-use plastic packaging",
     )
@@ -448,8 +458,8 @@ CASES: dict[str, list[tuple[Question, str, str, Value | Refused]]] = {
     "location": [
         (question("location"), "15.1, 108.8", "vi", Value(json={"lat": 15.1, "lon": 108.8})),
         (question("location"), "15.12 108.80", "vi", Value(json={"lat": 15.12, "lon": 108.8})),
-        (question("location"), "95, 200", "vi", Refused("Vui lòng gửi vị trí")),
-        (question("location"), "chợ Quảng Ngãi", "en", Refused("Please share your location")),
+        (question("location"), "95, 200", "vi", Refused("Vui lòng gõ tọa độ")),
+        (question("location"), "chợ Quảng Ngãi", "en", Refused("Please type coordinates")),
     ],
 }
 

@@ -52,10 +52,11 @@ def values(answers: dict[str, Answer]) -> dict[str, object]:
 async def start_supermarket(
     phone: Phone, query: str = "co op quang ngai", site: str = COOPMART, expect: str = "Câu 1/11"
 ) -> None:
-    await phone.send("/start", "Chọn phiếu kiểm tra")
+    await phone.send("/start", "Chào")  # "Chọn phiếu…", or recent sites first
     await phone.tap("Kiểm tra siêu thị", "một phần tên")
-    await phone.send(query, "Tìm thấy")
-    await phone.tap(site, expect)
+    # The search has one match: straight to it, the site named above what comes next.
+    shown = await phone.send(query, expect)
+    assert site in shown.text
 
 
 async def answer_all(phone: Phone, eco_label: str = "Có"):
@@ -71,7 +72,7 @@ async def answer_all(phone: Phone, eco_label: str = "Có"):
         await phone.send("25", "Câu 8/11")
         total = 11
     else:
-        await phone.tap("Không", "Câu 7/11")
+        await phone.tap("Không", "Câu 7/10")  # no count to ask: one question fewer
         total = 10
     await phone.tap("Có", f"Câu {total - 2}/{total}")
     await phone.tap("Bỏ qua", f"Câu {total - 1}/{total}")
@@ -107,8 +108,8 @@ async def test_back_returns_to_the_previous_question_and_then_to_the_site_choice
     assert run.phase == "site" and run.site_id is None
     assert set(answers) == {"nonbio_bags", "bag_types"}  # nothing lost on the way back
 
-    await phone.send("vincom quang ngai", "Tìm thấy")
-    await phone.tap("Vincom Plaza Quảng Ngãi", "Câu 1/11")
+    shown = await phone.send("vincom quang ngai", "Câu 1/11")
+    assert "Vincom Plaza Quảng Ngãi" in shown.text
     await phone.tap("Không", "Câu 2/11")
     runs = await runs_of(sqlite_db, INSPECTOR)
     assert len(runs) == 1, "going back to the site choice keeps the same draft"
@@ -136,11 +137,11 @@ async def test_an_answer_changed_from_the_review_shows_in_the_review(bot, tg, sq
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     review = await answer_all(phone)
-    assert "→ Một phần" in review.text
-    question = await phone.tap("Sửa 4", "Câu 4/11")
+    assert "Thay bao bì nhựa: Một phần" in review.text
+    question = await phone.tap("Sửa: Thay bao bì nhựa", "Câu 4/11")
     assert "(Trả lời hiện tại: Một phần)" in question.text
     review = await phone.tap("Chưa", "Xem lại")
-    assert "→ Chưa" in review.text and "→ Một phần" not in review.text
+    assert "Thay bao bì nhựa: Chưa" in review.text and "Một phần" not in review.text
     run, answers = await last_run(sqlite_db, INSPECTOR)
     assert run.phase == "review" and not run.editing
     assert answers["packaging_replaced"].value_text == "none"
@@ -154,11 +155,12 @@ async def test_no_eco_label_after_all_removes_the_label_count(bot, tg, sqlite_db
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     review = await answer_all(phone, eco_label="Có")
-    assert "Số mã sản phẩm có nhãn" in review.text and "→ 25" in review.text
-    await phone.tap("Sửa 6", "Câu 6/11")
+    assert "Số mã có Nhãn xanh: 25" in review.text
+    await phone.tap("Sửa: Sản phẩm Nhãn xanh", "Câu 6/11")
     review = await phone.tap("Không", "Xem lại")
-    assert "Số mã sản phẩm có nhãn" not in review.text
-    assert "Sửa 11" not in [b["text"] for b in review.buttons]
+    assert "Số mã có Nhãn xanh" not in review.text
+    assert "Sửa: Số mã có Nhãn xanh" not in [b["text"] for b in review.buttons]
+    assert len([b for b in review.buttons if b["text"].startswith("Sửa: ")]) == 10
     await phone.tap("✅ Gửi", "Đã gửi phiếu")
     run, answers = await last_run(sqlite_db, INSPECTOR)
     assert run.status == "submitted"
@@ -171,14 +173,14 @@ async def test_eco_label_after_all_asks_for_the_count_before_the_review(bot, tg,
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     review = await answer_all(phone, eco_label="Không")
-    assert "Số mã sản phẩm có nhãn" not in review.text
-    await phone.tap("Sửa 6", "Câu 6/11")
+    assert "Số mã có Nhãn xanh" not in review.text
+    await phone.tap("Sửa: Sản phẩm Nhãn xanh", "Câu 6/10")
     count = await phone.tap("Có", "Câu 7/11")
     assert "Số mã sản phẩm có nhãn" in count.text
     run, _ = await last_run(sqlite_db, INSPECTOR)
     assert run.phase == "question" and run.current_question == "eco_label_count"
     review = await phone.send("40", "Xem lại")
-    assert "Số mã sản phẩm có nhãn đang bày bán\n   → 40" in review.text
+    assert "Số mã có Nhãn xanh: 40" in review.text
     await phone.tap("✅ Gửi", "Đã gửi phiếu")
     run, answers = await last_run(sqlite_db, INSPECTOR)
     assert answers["eco_label"].value_text == "yes"
@@ -211,7 +213,7 @@ async def test_cancel_asks_first_and_keeps_the_draft_unless_confirmed(bot, tg, s
     run, _ = await last_run(sqlite_db, INSPECTOR)
     assert run.status == "cancelled"
     await phone.send("/start", "Chọn phiếu kiểm tra")  # no draft offered any more
-    assert not [r for r in tg.messages_to(INSPECTOR) if "chưa xong" in (r.text or "")]
+    assert not [r for r in tg.messages_to(INSPECTOR) if "đang làm dở" in (r.text or "")]
 
 
 # --- resume after a restart ---------------------------------------------------------------
@@ -227,9 +229,9 @@ async def test_a_restarted_bot_continues_at_the_same_question(tg, db, database_t
         await phone.send("30", "Câu 4/11")
     # The Application is gone; a new one on the same database takes over.
     async with running_bot(tg, database_target.url, tmp_path / "media"):
-        offer = await phone.send("/start", "Bạn có một phiếu chưa xong")
+        offer = await phone.send("/start", "Anh/chị có một phiếu đang làm dở")
         assert COOPMART in offer.text
-        assert [b["text"] for b in offer.buttons] == ["Tiếp tục", "Bỏ"]
+        assert [b["text"] for b in offer.buttons] == ["Tiếp tục", "Hủy phiếu này"]
         question = await phone.tap("Tiếp tục", "Câu 4/11")
         assert "Bao bì nhựa dùng một lần" in question.text
         runs = await runs_of(db, INSPECTOR)
@@ -251,8 +253,8 @@ async def test_discarding_the_draft_offered_at_start(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await start_supermarket(phone)
     await phone.tap("Có", "Câu 2/11")
-    await phone.send("/start", "Bạn có một phiếu chưa xong")
-    await phone.tap("Bỏ", "Đã hủy phiếu")
+    await phone.send("/start", "Anh/chị có một phiếu đang làm dở")
+    await phone.tap("Hủy phiếu này", "Đã hủy phiếu")
     await phone.expect("Chọn phiếu kiểm tra")
     run, _ = await last_run(sqlite_db, INSPECTOR)
     assert run.status == "cancelled"
@@ -286,7 +288,8 @@ async def test_a_site_checked_this_month_says_when_and_by_whom(bot, tg, sqlite_d
     notice = [r for r in tg.messages_to(SECOND_INSPECTOR) if "đã được" in (r.text or "")][-1]
     when = earlier.submitted_at.astimezone(bot.config.timezone).strftime("%d/%m/%Y %H:%M")
     assert f"{COOPMART} đã được Lê Thị Kiểm kiểm tra lúc {when}" in notice.text
-    assert {b["text"] for b in notice.buttons} == {"Cập nhật lần đó", "Kiểm tra mới"}
+    labels = {b["text"] for b in notice.buttons}  # the one match, with a way back
+    assert labels == {"Cập nhật lần đó", "Kiểm tra mới", "Không phải cơ sở này"}
     draft, answers = await last_run(sqlite_db, SECOND_INSPECTOR)
     assert draft.phase == "site_duplicate" and draft.site_id is None and answers == {}
 
@@ -311,14 +314,14 @@ async def test_updating_an_earlier_check_copies_it_and_supersedes_it(bot, tg, sq
 
     second = Phone(tg, SECOND_INSPECTOR, "Nguyễn Văn Hai")
     await start_supermarket(second, expect="đã được Lê Thị Kiểm kiểm tra")
-    await second.tap("Cập nhật lần đó", "Đã chép các câu trả lời")
+    await second.tap("Cập nhật lần đó", "Đã sao chép các câu trả lời")
     review = await second.expect("Xem lại")
-    assert "→ Một phần" in review.text and "→ 25" in review.text
+    assert "Thay bao bì nhựa: Một phần" in review.text and "Số mã có Nhãn xanh: 25" in review.text
     draft, copied = await last_run(sqlite_db, SECOND_INSPECTOR)
     assert draft.supersedes_id == earlier.id and draft.site_id == earlier.site_id
     assert values(copied) == values(earlier_answers)
 
-    await second.tap("Sửa 4", "Câu 4/11")
+    await second.tap("Sửa: Thay bao bì nhựa", "Câu 4/11")
     await second.tap("Đã thay hoàn toàn", "Xem lại")
     await second.tap("✅ Gửi", "Đã gửi phiếu")
 
@@ -335,7 +338,7 @@ async def test_updating_an_earlier_check_copies_it_and_supersedes_it(bot, tg, sq
 
 async def test_my_lists_the_submitted_checks_only(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
-    await phone.send("/my", "Bạn chưa gửi phiếu nào")
+    await phone.send("/my", "Anh/chị chưa gửi phiếu nào")
     await start_supermarket(phone)
     await answer_all(phone)
     await phone.tap("✅ Gửi", "Đã gửi phiếu")
@@ -343,7 +346,7 @@ async def test_my_lists_the_submitted_checks_only(bot, tg, sqlite_db):
     await phone.send("/cancel", "Hủy phiếu đang làm?")
     await phone.tap("Hủy phiếu", "Đã hủy phiếu")
 
-    mine = await phone.send("/my", "Các phiếu bạn đã gửi gần đây")
+    mine = await phone.send("/my", "Các phiếu anh/chị đã gửi gần đây")
     lines = mine.text.splitlines()[1:]
     submitted, _ = (await runs_of(sqlite_db, INSPECTOR))[0]
     when = submitted.submitted_at.astimezone(bot.config.timezone).strftime("%d/%m/%Y %H:%M")
