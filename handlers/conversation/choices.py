@@ -119,9 +119,12 @@ class Choices(TurnBase):
 
     def _replacing_pressed(self, replies: list[Reply]) -> list[Reply]:
         """A pressed choice's answer takes the place of the message pressed (where the
-        channel can edit), unless the turn already says what it replaces."""
+        channel can edit), unless the turn already says what it replaces. A refusal
+        (an old, forged or closed choice) does not: the pressed message stays as it was
+        and the open question follows, as for every other stale press."""
         ref = self.inbound.message_ref
-        if ref and replies and not any(r.replaces for r in replies):
+        stale = bool(replies) and replies[0].text == self.t("stale_button")
+        if ref and replies and not stale and not any(r.replaces for r in replies):
             replies[0].replaces = ref
         return replies
 
