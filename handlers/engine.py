@@ -1,9 +1,10 @@
 """The conversation engine: one Inbound in, Replies out, state in the database.
 
-Each call runs in one transaction: the update's receipt, the answer and the
-run's new position are committed together, so a crash between two messages
-loses nothing and a repeated delivery changes nothing. What a turn does is in
-handlers/conversation/; this module owns the transaction around it.
+Each call runs in the caller's transaction: the inbox's claim of the update, the
+answer, the run's new position and the replies are committed together, so a
+crash between two messages loses nothing and a repeated delivery changes nothing.
+What a turn does is in handlers/conversation/; this module owns the transaction
+around it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import reports
@@ -29,7 +29,7 @@ from handlers.conversation.turn import MAX_INPUT, Turn
 from handlers.messages import Inbound, PhotoTooLarge, Reply
 from handlers.privacy import PrivacySettings
 from handlers.targets import Targets
-from storage import people, runs
+from storage import people, prefetch, runs
 from storage.db import Database
 from storage.models import Person
 from storage.textnorm import clean_text
@@ -81,7 +81,7 @@ class Engine:
             checklists=checklists,
             review_rule=settings.review_rule,
         )
-        # SQLite has one writer at a time and every turn writes (the update's receipt).
+        # SQLite has one writer at a time and every turn writes (the inbox claim).
         # Turns take their turn here, first come first served: left to SQLite's busy
         # timeout, waiting writers poll and, with many people at once, some wait past
         # the timeout and fail with "database is locked".
@@ -124,20 +124,19 @@ class Engine:
         and the language they are in (for channels that render them later)."""
         if not isinstance(prepared, Prepared):  # a photo path, from older callers
             prepared = Prepared(photo_path=prepared)
-        person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
-        if person is not None and not self.db.is_sqlite:
-            # Several workers behind one webhook: one person's turns never overlap,
-            # so each answer lands on the question that was current when it came.
-            await people.lock_person(session, person.id)
+        # One statement: the sender, their open draft, its answers and their last screen.
+        # One person's turns never overlap: the inbox claims them one at a time (on
+        # PostgreSQL under a per-sender lock), and an update is applied once.
+        person = await prefetch.person_and_open_run(session, inbound.channel, inbound.sender_id)
+        try:
+            return await self._turn(session, inbound, person, prepared)
+        finally:
+            prefetch.forget(session)
+
+    async def _turn(
+        self, session: AsyncSession, inbound: Inbound, person: Person | None, prepared: Prepared
+    ) -> tuple[list[Reply], str]:
         turn = Turn(self, session, inbound, person, prepared.photo_path, prepared.report)
-        if inbound.update_key:
-            try:
-                claimed = await runs.claim_inbound(session, inbound.channel, inbound.update_key)
-            except IntegrityError:  # the same update, claimed by another worker just now
-                await session.rollback()
-                claimed = False
-            if not claimed:
-                return [], turn.lang
         replies = await turn.dispatch()
         if prepared.photo_too_large is not None:  # the turn asks for the photo again
             replies.insert(0, Reply(photo_refusal(turn.lang, prepared.photo_too_large, self)))
@@ -176,10 +175,6 @@ class Engine:
         if command not in REPORT_COMMANDS:
             return None
         async with self.db.session() as session:
-            if inbound.update_key and await runs.seen_inbound(
-                session, inbound.channel, inbound.update_key
-            ):
-                return None  # a repeated delivery: the turn will send nothing
             person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
         if person is None or not person.active:
             return None
@@ -217,12 +212,8 @@ class Engine:
         if inbound.photo is None:
             return None
         async with self.db.session() as session:
-            if inbound.update_key and await runs.seen_inbound(
-                session, inbound.channel, inbound.update_key
-            ):
-                return None  # a repeated delivery: nothing will be stored, fetch nothing
-            person = await people.find_by_account(session, inbound.channel, inbound.sender_id)
-            run = await runs.open_run(session, person.id) if person else None
+            person = await prefetch.person_and_open_run(session, inbound.channel, inbound.sender_id)
+            run = await runs.open_run(session, person.id) if person else None  # no query
             checklist = self.checklists.get(run.checklist_id) if run else None
             question = checklist.question(run.current_question or "") if checklist and run else None
             if not question or run.phase != "question" or question.type != "photo":

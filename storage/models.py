@@ -153,18 +153,6 @@ class OfferedChoices(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class InboundReceipt(SQLModel, table=True):
-    """Every processed update, so one delivered twice is applied once."""
-
-    __tablename__ = "inbound_receipt"
-    __table_args__ = (sa.UniqueConstraint("channel", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=16)
-    key: str = Field(max_length=64)
-    received_at: datetime = Field(default_factory=utcnow)
-
-
 # Where an incoming update stands: waiting, applied, or set aside (it could not be
 # parsed or failed again and again; kept for a person to look at, never retried).
 INBOX_STATUSES = ("pending", "done", "set_aside")

@@ -29,11 +29,6 @@ async def find_by_account(session: AsyncSession, channel: str, external_id: str)
     return (await session.exec(statement)).first()
 
 
-async def lock_person(session: AsyncSession, person_id: int) -> None:
-    """Holds the person's row until the transaction ends (PostgreSQL: SELECT FOR UPDATE)."""
-    await session.exec(select(Person.id).where(Person.id == person_id).with_for_update())
-
-
 async def accounts_of(session: AsyncSession, person_id: int) -> list[ChannelAccount]:
     statement = select(ChannelAccount).where(ChannelAccount.person_id == person_id)
     return list((await session.exec(statement)).all())

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import prefetch
 from storage.models import (
     AccessLog,
     ChannelAccount,
@@ -114,6 +115,9 @@ async def ask_consent(
 async def awaiting_consent(session: AsyncSession, person_id: int) -> bool:
     """Only people who registered with an invite since the notice exists wait; people an
     operator added at the command line see the notice with /privacy."""
+    known, decision = prefetch.consent(session, person_id)  # read with the person
+    if known:
+        return decision == "pending"
     consent = await latest_consent(session, person_id)
     return consent is not None and consent.decision == "pending"
 

@@ -6,16 +6,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, literal
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import prefetch
 from storage.models import (
     Answer,
     ChecklistRun,
-    InboundReceipt,
     OfferedChoices,
     Person,
     ProposedSite,
@@ -24,36 +26,16 @@ from storage.models import (
 )
 
 
-async def seen_inbound(session: AsyncSession, channel: str, key: str) -> bool:
-    statement = select(InboundReceipt.id).where(
-        InboundReceipt.channel == channel, InboundReceipt.key == key
-    )
-    return (await session.exec(statement)).first() is not None
-
-
 def _insert(session: AsyncSession):
     """INSERT with ON CONFLICT support for the session's database."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-async def claim_inbound(session: AsyncSession, channel: str, key: str) -> bool:
-    """Records an incoming update; False when it was already processed.
-
-    Runs inside the caller's transaction, so an update whose processing fails
-    is not marked as seen and will be processed when delivered again. One
-    statement: a second worker claiming the same update waits, then finds it taken.
-    """
-    statement = (
-        _insert(session)(InboundReceipt)
-        .values(channel=channel, key=key, received_at=utcnow())
-        .on_conflict_do_nothing()
-    )
-    result = await session.exec(statement)
-    return result.rowcount == 1
-
-
 async def open_run(session: AsyncSession, person_id: int) -> ChecklistRun | None:
+    memo = await prefetch.current(session, person_id)
+    if memo is not None and memo.run_known and (memo.run is None or memo.run.status == "draft"):
+        return memo.run
     statement = (
         select(ChecklistRun)
         .where(ChecklistRun.person_id == person_id, ChecklistRun.status == "draft")
@@ -63,6 +45,12 @@ async def open_run(session: AsyncSession, person_id: int) -> ChecklistRun | None
 
 
 async def answers_of(session: AsyncSession, run_id: int) -> dict[str, Answer]:
+    memo = prefetch.peek(session)
+    if memo is not None and memo.run is not None and memo.run.id == run_id:
+        memo = await prefetch.current(session, memo.person_id)
+        if memo is not None and memo.answers is not None and memo.run.id == run_id:
+            answers, memo.answers = memo.answers, None
+            return answers
     rows = await session.exec(select(Answer).where(Answer.run_id == run_id))
     return {answer.question_id: answer for answer in rows.all()}
 
@@ -92,6 +80,9 @@ async def save_answer(
 
 async def delete_answers(session: AsyncSession, run_id: int, question_ids: list[str]) -> None:
     if question_ids:
+        memo = prefetch.peek(session)
+        if memo is not None and memo.run is not None and memo.run.id == run_id:
+            memo.answers = None  # a bulk delete fires no ORM event
         await session.exec(
             delete(Answer).where(Answer.run_id == run_id, col(Answer.question_id).in_(question_ids))
         )
@@ -193,6 +184,12 @@ class Screen:
 
 
 async def _upsert_offered(session: AsyncSession, person_id: int, stored: list) -> None:
+    memo = await prefetch.current(session, person_id)
+    if memo is not None:  # later reads in this turn see what is written here
+        if memo.offered is not None:  # set as loaded: not written again at the flush
+            set_committed_value(memo.offered, "payloads", stored)
+        else:
+            memo.offered = OfferedChoices(person_id=person_id, payloads=stored)
     now = utcnow()
     statement = _insert(session)(OfferedChoices).values(
         person_id=person_id, payloads=stored, updated_at=now
@@ -226,6 +223,31 @@ async def remember_offered(session: AsyncSession, person_id: int, payloads: list
     await _upsert_offered(session, person_id, list(payloads))
 
 
+async def remember_offered_unless_open(
+    session: AsyncSession, person_id: int, payloads: list[str]
+) -> None:
+    """Payloads only (a reminder's buttons), unless the person has a draft open; one
+    statement that writes first, so on SQLite it waits its turn instead of failing
+    when another writer went in between a read and this write."""
+    table = OfferedChoices.__table__
+    open_draft = (
+        select(ChecklistRun.id)
+        .where(ChecklistRun.person_id == person_id, ChecklistRun.status == "draft")
+        .exists()
+    )
+    row = sa_select(
+        literal(person_id, table.c.person_id.type),
+        literal(list(payloads), table.c.payloads.type),
+        literal(utcnow(), table.c.updated_at.type),
+    ).where(~open_draft)
+    statement = _insert(session)(table).from_select(["person_id", "payloads", "updated_at"], row)
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id"],
+        set_={"payloads": statement.excluded.payloads, "updated_at": statement.excluded.updated_at},
+    )
+    await session.exec(statement)
+
+
 def _read_screen(stored: Any) -> Screen:
     if (
         isinstance(stored, list)
@@ -247,6 +269,9 @@ def _read_screen(stored: Any) -> Screen:
 
 
 async def offered_screen(session: AsyncSession, person_id: int) -> Screen:
+    memo = await prefetch.current(session, person_id)
+    if memo is not None:
+        return _read_screen(memo.offered.payloads) if memo.offered else Screen(legacy=True)
     offered = await session.get(OfferedChoices, person_id)
     return _read_screen(offered.payloads) if offered else Screen(legacy=True)
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from storage import people
-from storage.models import Answer, ChecklistRun, InboundReceipt, InboxUpdate
+from storage.models import Answer, ChecklistRun, InboxUpdate
 from tests.telegram_harness import INSPECTOR, seed
 from tests.webhook_harness import SECRET, webhook_worker
 
@@ -35,7 +35,7 @@ async def test_the_webhook_checks_its_secret_and_the_body(tg, sqlite_db, sqlite_
             assert bad.status_code == 400
             assert (await http.post("/telegram", json=[1], headers=HEADER)).status_code == 400
             await asyncio.sleep(0.3)
-            assert await count(sqlite_db, InboundReceipt) == 0  # nothing was processed
+            assert await count(sqlite_db, InboxUpdate) == 0  # nothing was stored
 
             ok = await http.post("/telegram", json=update, headers=HEADER)
             assert ok.status_code == 200

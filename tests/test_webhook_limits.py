@@ -9,7 +9,7 @@ import asyncio
 import httpx
 from sqlmodel import func, select
 
-from storage.models import InboundReceipt
+from storage.models import InboxUpdate
 from tests.telegram_harness import INSPECTOR, seed
 from tests.webhook_harness import SECRET, webhook_worker
 
@@ -37,7 +37,7 @@ async def test_a_body_over_the_limit_is_refused_413_unread(tg, sqlite_db, sqlite
             streamed = await http.post("/telegram", content=chunks(), headers=HEADER)
             assert streamed.status_code == 413
             assert (await http.post("/telegram", json=update, headers=HEADER)).status_code == 200
-    assert await count(sqlite_db, InboundReceipt) == 1  # only the update of normal size
+    assert await count(sqlite_db, InboxUpdate) == 1  # only the update of normal size
 
 
 async def test_healthz_reports_each_channel_and_turns_503_when_polling_stops(

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from storage import people
-from storage.models import Answer, ChecklistRun, InboundReceipt
+from storage.models import Answer, ChecklistRun, InboxUpdate
 from tests.fake_zalo import ZaloPhone, new_id, update_body
 from tests.test_zalo import INSPECTOR, seed
 from tests.webhook_harness import SECRET, zalo_webhook_worker
@@ -109,7 +109,7 @@ async def test_the_zalo_webhook_refuses_wrong_secrets_and_bad_bodies_and_repeats
             assert (await http.post("/zalo", json=no_message, headers=HEADER)).status_code == 400
             assert (await http.post("/telegram", json={}, headers=HEADER)).status_code in (403, 404)
             await asyncio.sleep(0.3)
-            assert await count(sqlite_db, InboundReceipt) == 0 and zalo.sent == []
+            assert await count(sqlite_db, InboxUpdate) == 0 and zalo.sent == []
 
             for _ in range(2):  # the platform delivers the same message twice
                 response = await http.post("/zalo", json=update, headers=HEADER)
@@ -117,7 +117,7 @@ async def test_the_zalo_webhook_refuses_wrong_secrets_and_bad_bodies_and_repeats
             await server.runtime.worker.run_until_idle()
             await ZaloPhone(zalo, INSPECTOR).expect("Chọn phiếu")
             await zalo.expect_no_message(INSPECTOR, within=0.5)
-    assert await count(sqlite_db, InboundReceipt) == 1
+    assert await count(sqlite_db, InboxUpdate) == 1  # stored once, applied once
 
 
 @pytest.mark.load

@@ -27,7 +27,12 @@ def statement_kind(statement: str) -> str:
     verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
     if verb == "WITH":
         return "WITH " + ",".join(sorted({m[0] or m[1] for m in TABLE.findall(statement)}))
-    found = TABLE.search(statement)
+    outer = statement
+    while verb == "SELECT" and "(" in outer:  # the main FROM, not a subquery's
+        outer, before = re.sub(r"\([^()]*\)", " ", outer), outer
+        if outer == before:
+            break
+    found = TABLE.search(outer) or TABLE.search(statement)
     return f"{verb} {(found.group(1) or found.group(2)) if found else ''}".strip()
 
 
