@@ -71,6 +71,5 @@ class Notifier:
         offered = [choice.payload for reply in replies for choice in reply.choices]
         if offered:
             async with self.database.session() as session:
-                if await runs.open_run(session, person.id) is None:
-                    await runs.remember_offered(session, person.id, offered)
-                    await session.commit()
+                await runs.remember_offered_unless_open(session, person.id, offered)
+                await session.commit()

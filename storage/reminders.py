@@ -213,19 +213,22 @@ async def claim(session: AsyncSession, key: dict, max_attempts: int) -> int | No
     now = utcnow()
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # One statement each (the id comes back with the write, not from a read after it):
+    # a tick makes a thousand of these at once, and every round trip counts.
     statement = (
-        insert(ReminderDelivery)
+        insert(ReminderDelivery.__table__)
         .values(**key, status="claimed", attempts=1, claimed_at=now)
         .on_conflict_do_nothing()
+        .returning(ReminderDelivery.__table__.c.id)
     )
-    result = await session.exec(statement)
+    claimed = (await session.exec(statement)).scalar_one_or_none()
     await session.commit()
-    if result.rowcount == 1:
-        return (await delivery(session, key)).id
+    if claimed is not None:
+        return claimed
     # Already there: retake it only if it failed (and may be tried again) or its
     # claimer died; the WHERE makes the retake itself exactly-once.
     retake = (
-        update(ReminderDelivery)
+        update(ReminderDelivery.__table__)
         .where(*(getattr(ReminderDelivery, name) == value for name, value in key.items()))
         .where(ReminderDelivery.attempts < max_attempts)
         .where(
@@ -236,12 +239,11 @@ async def claim(session: AsyncSession, key: dict, max_attempts: int) -> int | No
             )
         )
         .values(status="claimed", attempts=ReminderDelivery.attempts + 1, claimed_at=now)
+        .returning(ReminderDelivery.__table__.c.id)
     )
-    result = await session.exec(retake)
+    claimed = (await session.exec(retake)).scalar_one_or_none()
     await session.commit()
-    if result.rowcount == 1:
-        return (await delivery(session, key)).id
-    return None
+    return claimed
 
 
 async def mark_sending(session: AsyncSession, delivery_id: int) -> None:
@@ -260,13 +262,12 @@ async def record_outcome(
     channel: str | None = None,
     error: str | None = None,
 ) -> None:
-    row = await session.get(ReminderDelivery, delivery_id)
-    row.status = status
-    row.channel = channel
-    row.last_error = error[:500] if error else None
+    """One UPDATE (nothing read first: see claim)."""
+    values = {"status": status, "channel": channel, "last_error": error[:500] if error else None}
     if status == "sent":
-        row.sent_at = utcnow()
-    session.add(row)
+        values["sent_at"] = utcnow()
+    statement = update(ReminderDelivery).where(ReminderDelivery.id == delivery_id)
+    await session.exec(statement.values(**values))
     await session.commit()
 
 
