@@ -17,19 +17,19 @@ async def test_a_full_supermarket_check(chat: Chat):
     await say(chat, "75%", "Câu 4/11")
     await pick(chat, "Một phần", "Câu 5/11")
     await pick(chat, "Không", "Câu 6/11")
-    await pick(chat, "Có", "Câu 7/11")
-    await say(chat, "1.200", "Câu 8/11")
-    await pick(chat, "Có", "Câu 9/11")
+    await pick(chat, "Có", "Câu 7/")
+    await say(chat, "1.200", "Câu 8/")
+    await pick(chat, "Có", "Câu 9/")
     if chat.has_photos:
         await chat.send_photo(JPEG)
-        await chat.expect("Câu 10/11")
+        await chat.expect("Câu 10/")
     else:
-        await say(chat, "bỏ qua", "Câu 10/11")
+        await say(chat, "bỏ qua", "Câu 10/")
     if chat.has_location:
         await chat.send_location(15.1205, 108.7923)
-        await chat.expect("Câu 11/11")
+        await chat.expect("Câu 11/")
     else:  # typed coordinates, as the question's hint says
-        await say(chat, "15.1205, 108.7923", "Câu 11/11")
+        await say(chat, "15.1205, 108.7923", "Câu 11/")
     review = await say(chat, "Quầy thu ngân có áp phích", "Xem lại")
     assert "1.200" in review and "75%" in review
     await pick(chat, "Gửi", "Đã gửi phiếu")

@@ -73,21 +73,21 @@ async def test_a_photo_where_text_is_expected_and_text_where_a_photo_is(chat: Ch
         ("50", "Câu 4/11"),
         ("chua", "Câu 5/11"),
         ("khong", "Câu 6/11"),
-        ("khong", "Câu 7/11"),
-        ("co", "Câu 8/11"),
+        ("khong", "Câu 7/"),
+        ("co", "Câu 8/"),
     ]:
         await say(chat, step, expect)
     await say(chat, "đây là ảnh", "Câu này cần một ảnh")
-    await chat.expect("Câu 8/11")
+    await chat.expect("Câu 8/")
     _run, answers = await chat.newest_run()
     assert "photo" not in answers
     if chat.has_photos:
         await chat.send_photo(JPEG)
-        await chat.expect("Câu 9/11")
+        await chat.expect("Câu 9/")
         _run, answers = await chat.newest_run()
         assert answers["photo"].value_text and not answers["photo"].skipped
     else:
-        await say(chat, "bỏ qua", "Câu 9/11")
+        await say(chat, "bỏ qua", "Câu 9/")
     no_apology(chat)
 
 
@@ -101,9 +101,9 @@ async def test_a_long_reply_arrives_whole_in_parts_within_the_limit(chat: Chat):
     query = " ".join(words)
     assert 3800 < len(query) < 4000
     await chat.send(query)
-    await chat.expect("Hãy gõ tên khác")
+    await chat.expect("gõ tên khác")
     texts = chat.texts()
-    last = max(i for i, text in enumerate(texts) if "Hãy gõ tên khác" in text)
+    last = max(i for i, text in enumerate(texts) if "gõ tên khác" in text)
     first = max(i for i, text in enumerate(texts[: last + 1]) if "Không tìm thấy" in text)
     parts = texts[first : last + 1]
     joined = " ".join(parts)
@@ -111,7 +111,7 @@ async def test_a_long_reply_arrives_whole_in_parts_within_the_limit(chat: Chat):
     if chat.text_limit:
         assert all(len(part) <= chat.text_limit for part in parts)
         assert len(parts) == (1 if chat.text_limit >= 4096 else 2)
-    await say(chat, "co op quang ngai", "Tìm thấy")  # and the search goes on
+    await say(chat, "co op", "Tìm thấy")  # and the search goes on
 
 
 async def test_files_where_the_channel_has_them_and_directions_where_not(admin_chat: Chat):
