@@ -1,0 +1,34 @@
+"""Tests known to fail at the end of a session, listed by node id in
+tests/known_failures.txt with the reason, so that the rest of the suite still guards
+main. Each one is marked xfail (not strict: a fixed one simply passes) and the list is
+named in the closing note; it is a debt to pay first, not a way to hide a failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+LIST = Path(__file__).with_name("known_failures.txt")
+
+
+def _known() -> dict[str, str]:
+    known: dict[str, str] = {}
+    if not LIST.exists():
+        return known
+    reason = "known failure"
+    for line in LIST.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("# "):
+            reason = line[2:]
+        elif line and not line.startswith("#"):
+            known[line] = reason
+    return known
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    known = _known()
+    for item in items:
+        reason = known.get(item.nodeid)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
