@@ -78,7 +78,7 @@ async def test_killed_while_a_reply_hangs_the_next_question_comes_after_restart(
         tg.user_sends_text(INSPECTOR, "/start")
         await phone.expect("Chọn phiếu kiểm tra", timeout=START)
         await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên")
-        await phone.send("co op quang ngai", "Tìm thấy")
+        await phone.send("co op", "Tìm thấy")
         await phone.tap("Co.opmart Quảng Ngãi", "Câu 1/11")
         tg.set_latency(3600, "sendMessage")  # the reply to the next answer hangs
         message_id, data = phone.button("Có")

@@ -72,7 +72,7 @@ async def test_a_huge_percent_is_refused(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send("co op quang ngai", "Tìm thấy")
+    await phone.send("co op", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
     await phone.tap("Có", "Câu 2/11")
     await phone.send("1, 2", "Câu 3/11")
@@ -120,13 +120,13 @@ async def test_update_that_check_after_going_back_to_the_site(bot_on_both, tg, d
     phone = Phone(tg, INSPECTOR)
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send("co op quang ngai", "Tìm thấy")
+    await phone.send("co op", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Cập nhật lần kiểm tra đó")
     await phone.tap("Kiểm tra mới", "Câu 1/11")  # a new check first ...
     await phone.tap("Có", "Câu 2/11")
     await phone.send("/back", "Câu 1/11")
     await phone.send("/back", "Gõ một phần tên cơ sở")  # ... then back to the site
-    await phone.send("co op quang ngai", "Tìm thấy")
+    await phone.send("co op", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Cập nhật lần kiểm tra đó")
     review = await phone.tap("Cập nhật lần đó", "Xem lại")
     assert "Túi giấy" in review.text
@@ -141,7 +141,7 @@ async def test_forged_toggles_and_options_store_nothing(bot, tg, sqlite_db):
     phone = Phone(tg, INSPECTOR)
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send("co op quang ngai", "Tìm thấy")
+    await phone.send("co op", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
     run, _answers = await newest_run(sqlite_db, INSPECTOR)
     forged = [
@@ -183,7 +183,7 @@ async def test_a_location_off_the_earth_is_refused(bot, tg, sqlite_db):
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
     await phone.send_location(1000, 108.8, "Vị trí nhận được không hợp lệ")  # at the site prompt
-    await phone.send("co op quang ngai", "Tìm thấy")
+    await phone.send("co op", "Tìm thấy")
     await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
     await phone.tap("Có", "Câu 2/11")
     await phone.send("1, 2", "Câu 3/11")
