@@ -26,9 +26,17 @@ def _known() -> dict[str, str]:
     return known
 
 
+def _marker(entry: str, reason: str) -> pytest.MarkDecorator:
+    # An error outside the test body (a fixture, the log audit at teardown) is not
+    # covered by xfail: such an entry, written "skip: <node id>", is skipped instead.
+    if entry.startswith("skip: "):
+        return pytest.mark.skip(reason=f"known failure: {reason}")
+    return pytest.mark.xfail(reason=reason, strict=False)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = _known()
     for item in items:
-        reason = known.get(item.nodeid)
-        if reason is not None:
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+        for entry in (item.nodeid, f"skip: {item.nodeid}"):
+            if entry in known:
+                item.add_marker(_marker(entry, known[entry]))
