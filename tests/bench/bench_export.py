@@ -160,7 +160,8 @@ def _report(label: str, checks: int, results: dict[str, dict]) -> None:
         f"≤ {FLAT:g}× (linear)",
         linear <= FLAT,
     )
-    record("2", f"export checks/s ÷ streamed SELECT rows/s ({label})", f"{rate / floor_rate:.2f}×")
+    slower = ours["seconds"] / floor["seconds"]
+    record("2", f"export time ÷ a streamed SELECT of its rows ({label})", f"{slower:.1f}×")
 
 
 async def _databases(args, folder: str):

@@ -76,7 +76,10 @@ class Storm:
                 update = self.tg.user_sends_text(user_id, what)
             else:
                 message_id, data = phone.button(what)
-                update = self.tg.user_presses_button(user_id, data, message_id=message_id)
+                if data is None:  # a reply keyboard's button (the location's) sends its label
+                    update = self.tg.user_sends_text(user_id, what)
+                else:
+                    update = self.tg.user_presses_button(user_id, data, message_id=message_id)
             self._deliver(update)
             try:
                 await phone.expect(expect, timeout=self.reply_timeout)

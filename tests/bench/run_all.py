@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             code = module.main(extra)
         except Exception as error:  # noqa: BLE001 - one broken benchmark, the rest still run
             print(f"{name}: raised {type(error).__name__}: {error}")
+            record("—", f"{name}: the benchmark raised", type(error).__name__, "runs", False)
             code = 1
         if code:
             failed.append(name)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"=== every figure (issue 11), one run, {elapsed:.0f} s ===")
     print(figures_table(FIGURES))
     print(
-        f"goals met: {sum(f.met is True for f in FIGURES)}, not met: "
+        f"figures meeting their goal: {sum(f.met is True for f in FIGURES)}, missing it: "
         f"{sum(f.met is False for f in FIGURES)}; "
         + (f"errors or losses in: {', '.join(failed)}" if failed else "no errors, nothing lost")
     )
