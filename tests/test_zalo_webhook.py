@@ -45,21 +45,21 @@ class WebhookPhone(ZaloPhone):
 async def complete_supermarket_check(phone: WebhookPhone, first: bool = True) -> None:
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.choose("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send("vincom quang ngai", "Tìm thấy")
+    # One match: straight to the site (or to "checked already" after the first check).
     if first:
-        await phone.choose("Vincom Plaza Quảng Ngãi", "Câu 1/11")
+        await phone.send("vincom quang ngai", "Câu 1/11")
     else:
-        await phone.choose("Vincom Plaza Quảng Ngãi", "đã được")
+        await phone.send("vincom quang ngai", "Vincom Plaza Quảng Ngãi đã được")
         await phone.choose("Kiểm tra mới", "Câu 1/11")
     await phone.send("khong", "Câu 2/11")
     await phone.send("2, 3", "Câu 3/11")
     await phone.send("80", "Câu 4/11")
     await phone.send("da thay hoan toan", "Câu 5/11")
     await phone.choose("Không", "Câu 6/11")
-    await phone.choose("Không", "Câu 7/11")
-    await phone.send("co", "Câu 8/11")
-    await phone.send("bo qua", "Câu 9/11")
-    await phone.send("bo qua", "Câu 10/11")
+    await phone.choose("Không", "Câu 7/10")  # no Green Label: no count to ask
+    await phone.send("co", "Câu 8/10")
+    await phone.send("bo qua", "Câu 9/10")
+    await phone.send("bo qua", "Câu 10/10")
     await phone.send("bo qua", "Xem lại")
     await phone.choose("Gửi", "Đã gửi phiếu")
 
