@@ -103,7 +103,7 @@ async def test_an_untouched_draft_is_nudged_once_then_closed_as_abandoned(db):
     assert await nudges.tick(local(2026, 5, 4, 14), outbox) == 1
     assert await nudges.tick(local(2026, 5, 5, 14), outbox) == 0  # once only
     labels = [choice.label for choice in outbox.sent[0][1][0].choices]
-    assert labels == ["Tiếp tục", "Bỏ"]
+    assert labels == ["Tiếp tục", "Hủy phiếu này"]
     await nudges.tick(local(2026, 5, 19, 8), outbox)  # fifteen days later
     async with db.session() as session:
         assert (await session.get(ChecklistRun, draft_id)).status == "cancelled"
