@@ -37,6 +37,7 @@ def _marker(entry: str, reason: str) -> pytest.MarkDecorator:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = _known()
     for item in items:
-        for entry in (item.nodeid, f"skip: {item.nodeid}"):
+        module = item.nodeid.split("::")[0]
+        for entry in (item.nodeid, f"skip: {item.nodeid}", module):
             if entry in known:
                 item.add_marker(_marker(entry, known[entry]))

@@ -18,7 +18,7 @@ from handlers.catalog import t
 from handlers.messages import Choice, Reply, split_text
 from storage import people, sites
 from storage.db import Database
-from storage.models import Answer, ChannelAccount, ChecklistRun, InboundReceipt
+from storage.models import Answer, ChannelAccount, ChecklistRun, InboxUpdate
 from tests.fake_zalo import FakeZalo, ZaloPhone, new_id, update_body
 
 INSPECTOR = "6ede9afa66b88fe6d6a9"  # QLTM: supermarkets
@@ -165,13 +165,13 @@ async def test_a_message_delivered_twice_is_applied_once(zalo, sqlite_db, sqlite
         await phone.expect("Câu 2/11")
     async with sqlite_db.session() as session:
         answers = (await session.exec(select(Answer))).all()
-        receipts = (
+        stored = (
             await session.exec(
-                select(InboundReceipt).where(InboundReceipt.key == update["message"]["message_id"])
+                select(InboxUpdate).where(InboxUpdate.update_key == update["message"]["message_id"])
             )
         ).all()
     assert [a.question_id for a in answers] == ["nonbio_bags"]
-    assert len(receipts) == 1 and receipts[0].channel == "zalo"
+    assert len(stored) == 1 and stored[0].channel == "zalo"
 
 
 @pytest.mark.parametrize("field", ["photo_url", "photo"])
