@@ -333,7 +333,7 @@ class TelegramChannel:
     async def _send_text(self, chat_id: str, part: Part) -> None:
         """A text part: edited in place when it replaces a known message (and no location
         keyboard must go first), else sent; an answered question's record that cannot
-        take its prompt's place is left out."""
+        take its prompt's place is left out, or sent anew in its place (keyboard)."""
         target = self._target(chat_id, part.replaces)
         keyboard_up = chat_id in self._keyboards
         if target is not None and not keyboard_up and await self._edit(chat_id, target, part):
@@ -356,6 +356,17 @@ class TelegramChannel:
             self._keyboards.discard(chat_id)
         if sent is not None:
             self._remember(chat_id, part.key, sent.message_id)
+            if part.edit_only and target is not None:
+                await self._delete(chat_id, target)
+
+    async def _delete(self, chat_id: str, message_id: int) -> None:
+        """A record that had to come anew (it takes the location keyboard away) stands
+        for its prompt: the prompt goes, so the chat keeps one message per question. A
+        prompt Telegram will not delete (too old) just stays."""
+        try:
+            await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except TelegramError:
+            log.info("telegram: an answered prompt could not be deleted")
 
     def _target(self, chat_id: str, replaces: str | None) -> int | None:
         if not replaces:
