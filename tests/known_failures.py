@@ -5,6 +5,7 @@ named in the closing note; it is a debt to pay first, not a way to hide a failur
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,10 @@ def _marker(entry: str, reason: str) -> pytest.MarkDecorator:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # FIELDBOT_IGNORE_KNOWN_FAILURES=1 runs the listed tests as plain tests, to see
+    # which of them still fail.
+    if os.environ.get("FIELDBOT_IGNORE_KNOWN_FAILURES") == "1":
+        return
     known = _known()
     for item in items:
         module = item.nodeid.split("::")[0]
