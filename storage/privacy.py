@@ -218,16 +218,17 @@ async def _forget_messages(session: AsyncSession, person_id: int) -> None:
                 OutboxMessage.status != "pending",
             )
         )
-        # An inbox row a remaining outbox row points to stays until the purge.
+        # Inbox rows are scrubbed, not deleted: the row of the turn in progress (this very
+        # refusal) is what its reply's outbox row will point to, and a kept update_key still
+        # stops a redelivered update from being applied twice. The purge removes them later.
         await session.exec(
-            delete(InboxUpdate).where(
+            update(InboxUpdate)
+            .where(
                 InboxUpdate.channel == account.channel,
                 InboxUpdate.sender_key == account.external_id,
                 InboxUpdate.status != "pending",
-                col(InboxUpdate.id).not_in(
-                    select(OutboxMessage.inbox_id).where(col(OutboxMessage.inbox_id).is_not(None))
-                ),
             )
+            .values(raw={}, sender_key="")
         )
 
 

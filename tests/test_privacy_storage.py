@@ -50,11 +50,13 @@ async def test_a_forgotten_person_keeps_their_checks_under_a_pseudonym(db):
         )
         check, draft = _run(person, "submitted", NOW), _run(person, "draft", NOW)
         session.add_all([check, draft])
-        # What the inbox kept of their messages goes; an update still waiting stays.
+        # What the inbox kept of their messages is scrubbed (the keys stay, so a redelivered
+        # update is still not applied twice); an update still waiting stays whole.
+        body = {"message": {"text": "Nguyễn Văn A, 0905 123 456"}}
         for key, status in (("9", "done"), ("10", "set_aside"), ("11", "pending")):
             session.add(
                 InboxUpdate(
-                    channel="telegram", update_key=key, sender_key="1001", raw={}, status=status
+                    channel="telegram", update_key=key, sender_key="1001", raw=body, status=status
                 )
             )
         await session.flush()
@@ -73,7 +75,9 @@ async def test_a_forgotten_person_keeps_their_checks_under_a_pseudonym(db):
         assert person.name == f"Cán bộ #{person_id}" and not person.active
         assert (await session.exec(select(ChannelAccount))).all() == []
         assert await people.find_by_account(session, "telegram", "1001") is None
-        assert (await session.exec(select(InboxUpdate.update_key))).all() == ["11"]
+        inbox = (await session.exec(select(InboxUpdate).order_by(InboxUpdate.update_key))).all()
+        kept = [(row.update_key, row.sender_key, row.raw) for row in inbox]
+        assert kept == [("10", "", {}), ("11", "1001", body), ("9", "", {})]
         assert await session.get(ChecklistRun, check_id) is not None
         assert await session.get(ChecklistRun, draft_id) is None
         answers = (await session.exec(select(Answer.run_id))).all()
