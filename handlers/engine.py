@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import make_url
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import reports
+from handlers import report_worker, reports
 from handlers.catalog import t
 from handlers.checklist import ChecklistRegistry
 from handlers.conversation.commands import REPORT_COMMANDS, command_word
@@ -155,15 +155,9 @@ class Engine:
         can_receive_files: bool,
     ) -> list[Reply]:
         """/summary, /export, /report: handlers.reports decides who may see what."""
-        if command != "/summary" and not can_receive_files:
-            key = "files_elsewhere" if person.role == "admin" else "admins_only"
-            return [Reply(t(person.language, key))]
-        build = {
-            "/summary": reports.summary_command,
-            "/export": reports.export_command,
-            "/report": reports.report_command,
-        }[command]
-        return await build(session, person, argument, self.report_settings)
+        return await report_worker.run_report(
+            session, person, command, argument, can_receive_files, self.report_settings
+        )
 
     async def _report_if_asked(self, inbound: Inbound) -> list[Reply] | None:
         """The replies to /summary, /export or /report from a registered, active
@@ -183,26 +177,9 @@ class Engine:
             async with self.db.session() as session:
                 return await self.run_report(session, person, command, argument, files)
         async with self._reports:
-            job = self._read_report(person, command, argument, files)
-            return await asyncio.to_thread(asyncio.run, job)
-
-    async def _read_report(
-        self, person: Person, command: str, argument: str, can_receive_files: bool
-    ) -> list[Reply]:
-        """In a worker thread with its own event loop and connection: the queries and
-        the CPU-bound building (workbook, chart, document) leave this process's loop
-        free for turns. Read-only, so nothing here can write by mistake."""
-        # Its own small pool: the indicator queries run side by side on a few connections.
-        database = Database(self.db.url, pool_size=4, max_overflow=0)
-        try:
-            async with database.session() as session:
-                sql = (
-                    "PRAGMA query_only = ON" if database.is_sqlite else "SET TRANSACTION READ ONLY"
-                )
-                await (await session.connection()).exec_driver_sql(sql)
-                return await self.run_report(session, person, command, argument, can_receive_files)
-        finally:
-            await database.dispose()
+            return await report_worker.read_report_elsewhere(
+                self.db.url, self.report_settings, person.id, command, argument, files
+            )
 
     async def _fetch_photo_if_expected(self, inbound: Inbound) -> Prepared | None:
         """Downloads a photo before the transaction starts (network time must not
