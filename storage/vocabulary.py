@@ -1,5 +1,5 @@
 """The fixed value lists the command line offers (``--role``, ``--kind``), apart from
-the tables so that ``fieldbot --help`` need not import SQLModel. storage/models.py
+the tables so that ``fieldbot --help`` need not import SQLModel. storage/models/
 holds the same lists for its columns; tests/test_cli.py checks that they agree."""
 
 ROLES = ("inspector", "head", "admin")
