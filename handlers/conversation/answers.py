@@ -57,7 +57,10 @@ class Answers(TurnBase):
         if not text:
             # A sticker or an empty message at a choice: say to choose, not to type.
             offers = not kind.numeric and bool(kind.options(question, self.lang) or kind.toggles)
-            raise InvalidAnswer(self.t("empty_at_choice" if offers else kind.empty_input_key))
+            if not offers:
+                raise InvalidAnswer(self.t(kind.empty_input_key))
+            sent = "photo" if self.inbound.photo else "location" if self.inbound.location else ""
+            raise InvalidAnswer(self.t(f"{sent}_at_choice" if sent else "empty_at_choice"))
         value = kind.parse(question, text, self.context)
         if kind.toggles:
             # Typed names add to what is ticked already, as pressing them would.
