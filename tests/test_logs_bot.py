@@ -35,8 +35,7 @@ async def test_typed_text_stays_out_of_the_log_even_in_a_failing_turn(
     phone = Phone(tg, INSPECTOR)
     await phone.send("/start", "Chọn phiếu kiểm tra")
     await phone.tap("Kiểm tra siêu thị", "Gõ một phần tên cơ sở")
-    await phone.send(TYPED_SEARCH, "Tìm thấy")
-    await phone.tap("Siêu thị Co.opmart Quảng Ngãi", "Câu 1/11")
+    await phone.send(TYPED_SEARCH, "Câu 1/11")  # one match: straight to its first question
 
     async def crash_quoting_the_text(self, run, text: str):
         # As a library would: its message quotes the value it could not take.

@@ -14,8 +14,9 @@ from storage.models.base import utcnow
 # superseded: a submitted check later replaced by an "update that check" run.
 RUN_STATUSES = ("draft", "submitted", "cancelled", "superseded")
 # Where an open run waits: choosing a site, confirming a site checked recently,
+# typing the name of a site missing from the list (issue 12's "Báo cơ sở mới"),
 # answering a question, or reviewing before submit.
-RUN_PHASES = ("site", "site_duplicate", "question", "review")
+RUN_PHASES = ("site", "site_duplicate", "site_propose", "question", "review")
 
 
 class ChecklistRun(SQLModel, table=True):
