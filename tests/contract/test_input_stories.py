@@ -46,7 +46,7 @@ async def test_bad_input_at_every_question_type_gets_what_is_expected(chat: Chat
     await say(chat, "12", "Câu 8/")
     await pick(chat, "Không", "Câu 9/")
     await say(chat, "bỏ qua", "Câu 10/")
-    await refused(chat, "ở đây", "Vui lòng gửi vị trí", "Câu 10/")  # location
+    await refused(chat, "ở đây", "Vui lòng gõ tọa độ", "Câu 10/")  # location
     await say(chat, "bỏ qua", "Câu 11/")
     await refused(chat, "x" * 600, "tối đa 500 ký tự", "Câu 11/")  # a too long note
 
@@ -95,7 +95,7 @@ async def test_resume_by_choice_and_by_typed_label_at_a_percent_question(chat: C
     _run, answers = await chat.newest_run()
     assert answers["eco_bag_share"].value_number == 40
     await say(chat, "/start", "Tiếp tục hay hủy phiếu này?")
-    await say(chat, "bo", "Đã hủy phiếu")
+    await say(chat, "huy phieu nay", "Đã hủy phiếu")
     run, answers = await chat.newest_run()
     assert run.status == "cancelled" and "packaging_replaced" not in answers
 
@@ -158,10 +158,11 @@ async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: C
     await say(chat, "bo qua", "Câu 9/")
     await say(chat, "bo qua", "Câu 10/")
     await say(chat, "bo qua", "Xem lại")
-    await say(chat, "sua 3", "Câu 3/11")  # review: edit by its typed label
+    # Review: edit by its typed label (no Green Label: 10 questions now).
+    await say(chat, "sua: ty le tui than thien", "Câu 3/10")
     review = await say(chat, "50", "Xem lại")
     assert "50%" in review
-    await pick(chat, "Sửa 4", "Câu 4/11")  # and by choice
+    await pick(chat, "Sửa: Thay bao bì nhựa", "Câu 4/10")  # and by choice
     await say(chat, "mot phan", "Xem lại")
     await say(chat, "gui", "Đã gửi phiếu")
     run, answers = await chat.newest_run()
@@ -172,8 +173,9 @@ async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: C
     assert answers["packaging_replaced"].value_text == "partial"
     first_run = run.id
 
-    # The same site again this month: a new check, by the typed label.
-    await say(chat, "/start", "Chọn phiếu kiểm tra")
+    # The same site again this month: a new check, by the typed label. (The menu now
+    # offers the recent site first; the checklist's own choice is still on it.)
+    await say(chat, "/start", "Chọn cơ sở đã kiểm tra gần đây")
     await say(chat, SUPERMARKET, "một phần tên")
     await say(chat, "co op", "Tìm thấy")
     await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "đã được")
@@ -184,7 +186,7 @@ async def test_typed_labels_through_a_check_its_review_and_the_same_site(chat: C
     await pick(chat, "Hủy phiếu", "Đã hủy phiếu")
 
     # And "update that check", by choice: the earlier answers come along.
-    await say(chat, "/start", "Chọn phiếu kiểm tra")
+    await say(chat, "/start", "Chọn cơ sở đã kiểm tra gần đây")
     await pick(chat, "Kiểm tra siêu thị", "một phần tên")
     await say(chat, "co op", "Tìm thấy")
     await pick(chat, "Siêu thị Co.opmart Quảng Ngãi", "đã được")
