@@ -12,6 +12,7 @@ from bot.channels import registry
 from bot.config import Config
 from bot.liveness import Liveness
 from bot.runtime import Runtime
+from handlers import report_worker
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def build_channels(config: Config, engine) -> dict:
 
 async def run_bot(config: Config, database: Database) -> None:
     engine = build_engine(config, database)
+    report_worker.warm_up()  # the first /summary does not wait for its process to start
     webhook_url = config.get("webhook", "url")
     channels = build_channels(config, engine)
     stop = asyncio.Event()

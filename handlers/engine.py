@@ -176,6 +176,10 @@ class Engine:
         if self._in_memory:  # no second connection sees it: read here, still unlocked
             async with self.db.session() as session:
                 return await self.run_report(session, person, command, argument, files)
+        settings = self.report_settings
+        refused = report_worker.refusal(person, command, argument, files, settings)
+        if refused is not None:  # answered here: no worker needed to say no
+            return refused
         async with self._reports:
             return await report_worker.read_report_elsewhere(
                 self.db.url, self.report_settings, person.id, command, argument, files

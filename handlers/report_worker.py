@@ -4,8 +4,7 @@ Building a workbook of 200,000 checks or a report is CPU work. In a thread it st
 holds this process's GIL for most of every switch interval, and the inspectors' turns
 on the event loop wait behind it (issue 11, goal 0: measured 3.25× their p95 during an
 export of 20,000 checks). A spawned worker process has its own interpreter: on a
-machine with a second core the turns do not notice it, and at a lower priority it
-yields to them where the cores are busy. One worker, kept for the next
+machine with a second core the turns do not notice it. One worker, kept for the next
 report (its imports cost a second or two once); if it dies, the next report starts
 another.
 """
@@ -13,10 +12,8 @@ another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -31,6 +28,22 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 _executor: ProcessPoolExecutor | None = None
+_warmed = False
+
+
+def refusal(
+    person: Person,
+    command: str,
+    argument: str,
+    can_receive_files: bool,
+    settings: reports.ReportSettings,
+) -> list[Reply] | None:
+    """What refuses the request before anything is read: a file for a channel that
+    cannot take one, a role not allowed, a year not understood."""
+    if command != "/summary" and not can_receive_files:
+        key = "files_elsewhere" if person.role == "admin" else "admins_only"
+        return [Reply(t(person.language, key))]
+    return reports.refusal(person, command, argument, settings)
 
 
 async def run_report(
@@ -42,9 +55,9 @@ async def run_report(
     settings: reports.ReportSettings,
 ) -> list[Reply]:
     """/summary, /export, /report: handlers.reports decides who may see what."""
-    if command != "/summary" and not can_receive_files:
-        key = "files_elsewhere" if person.role == "admin" else "admins_only"
-        return [Reply(t(person.language, key))]
+    refused = refusal(person, command, argument, can_receive_files, settings)
+    if refused is not None:
+        return refused
     build = {
         "/summary": reports.summary_command,
         "/export": reports.export_command,
@@ -75,10 +88,14 @@ async def read_report(
         await database.dispose()
 
 
-def _lower_priority() -> None:
-    # Where the cores are busy anyway (a shared server), the turns still come first.
-    with contextlib.suppress(OSError):
-        os.nice(10)
+def _prepare_worker() -> None:
+    """The worker's imports, done when it starts rather than at the first report. (A
+    lower priority for the worker was tried: on a machine busy with other work, a
+    test run for one, a niced report starved and took minutes.)"""
+    import matplotlib  # noqa: F401 - the chart
+    import openpyxl  # noqa: F401 - the export
+
+    import handlers.reports.chart  # noqa: F401
 
 
 def _in_worker(*job) -> list[Reply]:
@@ -91,7 +108,7 @@ def _pool() -> ProcessPoolExecutor:
         # spawn, not fork: the parent's event loop, connections and threads stay behind.
         context = multiprocessing.get_context("spawn")
         _executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_lower_priority
+            max_workers=1, mp_context=context, initializer=_prepare_worker
         )
     return _executor
 
@@ -116,9 +133,18 @@ async def read_report_elsewhere(
         return await loop.run_in_executor(_pool(), _in_worker, *job)
 
 
+def warm_up() -> None:
+    """Starts the worker and its imports now, in the background, so that the first
+    report (even a usage line for a wrong argument) does not wait seconds for them."""
+    global _warmed
+    if not _warmed:
+        _warmed = True
+        _pool().submit(int)  # starts the process; its initializer imports
+
+
 def shutdown() -> None:
     """At the bot's exit (tests start and stop many bots in one process)."""
-    global _executor
+    global _executor, _warmed
     if _executor is not None:
         _executor.shutdown(wait=False, cancel_futures=True)
-        _executor = None
+        _executor, _warmed = None, False

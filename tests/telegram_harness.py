@@ -9,6 +9,7 @@ from bot.app import build_engine
 from bot.channels.telegram import TelegramChannel
 from bot.config import Config, defaults
 from bot.runtime import running
+from handlers import report_worker
 from storage import people, sites
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram, SentRecord
@@ -73,6 +74,7 @@ async def running_bot(tg: FakeTelegram, database_url: str, media_dir: Path, **en
     """The real bot (inbox, outbox, python-telegram-bot's Bot) polling the fake server."""
     config = bot_config(tg, database_url, media_dir)
     engine = build_engine(config, Database(database_url, **engine_kwargs))
+    report_worker.warm_up()  # as bot.runner.run_bot does
     channel = TelegramChannel(config, engine)
     try:
         async with running(engine, {"telegram": channel}, poll_timeout=1) as runtime:

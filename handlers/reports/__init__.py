@@ -21,6 +21,7 @@ from handlers.reports.commands import (
     export_command,
     fresh_path,
     parse_year,
+    refusal,
     report_command,
     summary_command,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "report_command",
     "report_docx",
     "summary_chart",
+    "refusal",
     "summary_command",
     "summary_text",
     "target_text",

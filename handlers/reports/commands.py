@@ -81,6 +81,15 @@ def _year_for(
     return year
 
 
+def refusal(
+    person: Person, command: str, argument: str, settings: ReportSettings
+) -> list[Reply] | None:
+    """The replies refusing the request (a role not allowed, a year not understood), or
+    None: read before any report is built, in the bot's own process."""
+    year = _year_for(person, argument, settings, settings.today(), command)
+    return year if isinstance(year, list) else None
+
+
 async def summary_command(
     session: AsyncSession,
     person: Person,
