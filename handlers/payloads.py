@@ -17,9 +17,12 @@ import re
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from handlers.report_forms.flow import CODES as FORM_CODES
+
 # Row ids, years: canonical digits only (int() would read "²" or "007"), and at most
 # nine of them (10**20 fits no column).
 _ID = re.compile(r"0|[1-9][0-9]{0,8}")
+_POSITIVE = re.compile(r"[1-9][0-9]{0,8}")
 _FIELD = {
     "checklist_id": re.compile(r"[a-z0-9_]{1,40}"),
     "question_id": re.compile(r"[a-z][a-z0-9_]{0,39}"),
@@ -28,18 +31,24 @@ _FIELD = {
     "department": re.compile(r"[A-Z0-9_]{1,16}"),
     # A site search as folded text (storage.textnorm.fold: [a-z0-9 ] only).
     "query": re.compile(r"[a-z0-9]([a-z0-9 ]{0,38}[a-z0-9])?"),
+    # One of the department report form's own choices (handlers/report_forms/flow.py).
+    "choice": re.compile("|".join(re.escape(code) for code in FORM_CODES)),
 }
 
 
 @dataclass(frozen=True)
 class Payload:
-    """``tag:field:field[:suffix]``; a suffix tells apart payloads with the same fields."""
+    """``tag[:subtag]:field:field[:suffix]``; a suffix tells apart payloads with the same
+    fields, a subtag the payloads of one family; ``ids``: what their ids may be."""
 
     tag: ClassVar[str]
+    subtag: ClassVar[str | None] = None
     suffix: ClassVar[str | None] = None
+    ids: ClassVar[re.Pattern[str]] = _ID
 
     def encode(self) -> str:
-        parts = [self.tag, *(str(getattr(self, f.name)) for f in fields(self))]
+        head = [self.tag, *([self.subtag] if self.subtag else [])]
+        parts = [*head, *(str(getattr(self, f.name)) for f in fields(self))]
         return ":".join(parts + ([self.suffix] if self.suffix else []))
 
 
@@ -305,6 +314,65 @@ REVIEW_KINDS: tuple[type[Payload], ...] = (
 )
 
 
+# --- the department's yearly report (handlers/conversation/department_report.py) ------
+# ``dr:<subtag>:<value>``: one value each, and none of their ids or years is ever 0.
+
+
+@dataclass(frozen=True)
+class DeptReportPayload(Payload):
+    tag = "dr"
+    ids = _POSITIVE
+
+
+@dataclass(frozen=True)
+class FormChoice(DeptReportPayload):
+    """One of the form's own choices (Xong, Bỏ qua, Giữ nguyên, …)."""
+
+    subtag = "c"
+    choice: str
+
+
+@dataclass(frozen=True)
+class OpenForm(DeptReportPayload):
+    """Open the year's form where it stopped (the reminder's "Lập báo cáo")."""
+
+    subtag = "op"
+    year: int
+
+
+@dataclass(frozen=True)
+class NameFiller(DeptReportPayload):
+    """The head names a colleague to fill the form in."""
+
+    subtag = "dg"
+    person_id: int
+
+
+@dataclass(frozen=True)
+class SendBackReport(DeptReportPayload):
+    """KTATMT sends a submitted report back (the comment follows)."""
+
+    subtag = "rt"
+    report_id: int
+
+
+@dataclass(frozen=True)
+class ReportFile(DeptReportPayload):
+    """KTATMT gets a department's report as DOCX."""
+
+    subtag = "fl"
+    report_id: int
+
+
+DEPT_REPORT_KINDS: tuple[type[DeptReportPayload], ...] = (
+    FormChoice,
+    OpenForm,
+    NameFiller,
+    SendBackReport,
+    ReportFile,
+)
+
+
 # Suffixed kinds first: "a:1:q:_skip" is a Skip, never a Pick of "_skip" (which the
 # code pattern refuses anyway).
 KINDS: tuple[type[Payload], ...] = (
@@ -326,10 +394,15 @@ KINDS: tuple[type[Payload], ...] = (
     Toggle,
     *FEWER_STEPS_KINDS,
     *REVIEW_KINDS,
+    *DEPT_REPORT_KINDS,
 )
 
 
 def _read(kind: type[Payload], parts: list[str]) -> Payload | None:
+    if kind.subtag is not None:
+        if not parts or parts[0] != kind.subtag:
+            return None
+        parts = parts[1:]
     if kind.suffix is not None:
         if not parts or parts[-1] != kind.suffix:
             return None
@@ -339,7 +412,7 @@ def _read(kind: type[Payload], parts: list[str]) -> Payload | None:
         return None
     values = {}
     for field, text in zip(names, parts, strict=True):
-        pattern = _ID if field.type == "int" else _FIELD[field.name]
+        pattern = kind.ids if field.type == "int" else _FIELD[field.name]
         if not pattern.fullmatch(text):
             return None
         values[field.name] = int(text) if field.type == "int" else text

@@ -42,6 +42,12 @@ EXAMPLES = [
     (p.ReviewFlagsDone(7, 0), "rq:7:0:_done"),
     (p.ReviewFlag(7, 0, "eco_bag_share"), "rq:7:0:eco_bag_share"),
     (p.StartCorrection(7, 1), "fx:7:1"),
+    # The department's yearly report (issue 14): a form choice, open, name, send back, DOCX.
+    (p.FormChoice("done"), "dr:c:done"),
+    (p.OpenForm(2026), "dr:op:2026"),
+    (p.NameFiller(42), "dr:dg:42"),
+    (p.SendBackReport(3), "dr:rt:3"),
+    (p.ReportFile(3), "dr:fl:3"),
 ]
 
 
@@ -88,10 +94,33 @@ def test_the_wire_format_is_kept_and_reads_back(payload, data):
         "u:1:y",
         "e:1:1abc",
         "x:1\n",
+        "dr:c:drop",  # not one of the form's choices
+        "dr:c:",
+        "dr:op:02026",
+        "dr:op:0",  # no report, person or year is 0
+        "dr:rt:",
+        "dr:xx:1",
+        "dr:op:2026:1",
+        "dr:text",  # the conversation's own marker for typed text, never a button
+        "dr:1",
+        "dr:dg:done",
     ],
 )
 def test_forged_or_malformed_data_reads_as_none(data):
     assert p.decode(data) is None
+
+
+def test_every_choice_of_the_report_form_reads_back():
+    """A form choice the grammar refused would turn a real button stale; and none of the
+    report's payloads is an answer to a checklist question."""
+    from handlers.report_forms.flow import CODES
+
+    for code in CODES:
+        assert p.decode(p.FormChoice(code).encode()) == p.FormChoice(code)
+    ours = [data for payload, data in EXAMPLES if isinstance(payload, p.DeptReportPayload)]
+    assert len(ours) == len(p.DEPT_REPORT_KINDS)
+    for data in ours:
+        assert data.startswith("dr:") and not p.answers_the_question(p.decode(data))
 
 
 def test_only_options_of_the_question_answer_it():

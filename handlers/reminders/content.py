@@ -9,8 +9,7 @@ from datetime import date
 
 from handlers.catalog import t
 from handlers.messages import Choice, Reply
-from handlers.payloads import ConfirmReport
-from handlers.report_forms.screens import payload as form_payload
+from handlers.payloads import ConfirmReport, OpenForm
 from storage.models import Deadline, Department
 
 # Checklists that record models built (TTKC's cleaner-production models), not sites
@@ -85,7 +84,7 @@ def reminder(
         # The annual report can be written in the bot (handlers/report_forms): "Lập
         # báo cáo" opens the form where it stopped; submitting it confirms the report.
         # Second, so a typed "1" still means "Đã nộp báo cáo" as before.
-        choices.append(Choice(t(language, "button_report_form"), form_payload("op", year)))
+        choices.append(Choice(t(language, "button_report_form"), OpenForm(year).encode()))
         lines.append(t(language, "dr_reminder_hint"))
 
     def reply(how: str) -> Reply:

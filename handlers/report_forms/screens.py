@@ -1,34 +1,33 @@
 """What the department report shows in the chat: a flow Prompt as a Reply with its
-choices, the review summary, and the payloads of its choices (``dr:...``, at most
-64 bytes, read back strictly: anything else is not ours)."""
+choices, the review summary, and the payloads of its choices (``dr:...``: written
+and read in handlers/payloads.py; anything else is not ours)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import fields
 from typing import Any
 
+from handlers import payloads
 from handlers.catalog import t
 from handlers.messages import Choice, Reply
-from handlers.report_forms.flow import CODES, Prompt, Walk
+from handlers.report_forms.flow import Prompt, Walk
 
-# dr:c:<code> a form choice; dr:op:<year> open the form (the reminder's "Lập báo
-# cáo"); dr:dg:<person> name who fills it; dr:rt:<report> send back; dr:fl:<report>
-# the department's DOCX.
-_PAYLOAD = re.compile(r"dr:(c|op|dg|rt|fl):([a-z]{2,8}|[1-9][0-9]{0,8})")
+# c a form choice; op open the form (a year); dg name who fills it (a person); rt send
+# a report back; fl the department's DOCX (a report).
+_BY_SUBTAG = {kind.subtag: kind for kind in payloads.DEPT_REPORT_KINDS}
 
 
 def payload(kind: str, value: object) -> str:
-    return f"dr:{kind}:{value}"
+    """The payload of the ``kind`` (c, op, dg, rt, fl) for ``value``."""
+    return _BY_SUBTAG[kind](value).encode()
 
 
 def read_payload(data: str | None) -> tuple[str, str | int] | None:
-    match = _PAYLOAD.fullmatch(data or "")
-    if not match:
+    """(kind, value) of a department report payload; None for anything else."""
+    read = payloads.decode(data)
+    if not isinstance(read, payloads.DeptReportPayload):
         return None
-    kind, value = match[1], match[2]
-    if kind == "c":
-        return (kind, value) if value in CODES else None
-    return (kind, int(value)) if value.isdigit() else None
+    return read.subtag, getattr(read, fields(read)[0].name)
 
 
 def shown_value(value: Any, language: str) -> str:
