@@ -208,31 +208,19 @@ def latest_runs_query(
     (question id, answer) only runs with that answer count.
 
     Equivalent to ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY submitted_at DESC,
-    id DESC) = 1, written per site as two correlated lookups on
-    ix_run_site_status_submitted: the latest submitted_at (ORDER BY ... DESC LIMIT 1
-    stops at the first entry), then the highest id at that moment (the tie-break).
-    It reads a couple of index entries per site instead of ranking every run of the
-    year, so it grows with the sites, not with the checks. Materialized, so it runs
-    once per site, not once per use.
+    id DESC) = 1, written per site as one correlated lookup on
+    ix_run_site_checklist_submitted (site, checklist, status, submitted_at, id;
+    migration 0010): ORDER BY submitted_at DESC, id DESC LIMIT 1 walks the site's
+    runs of the checklist backwards from the window's end and stops at the first
+    one that counts. It reads a couple of index entries per site instead of ranking
+    every run of the year, so it grows with the sites, not with the checks.
+    Materialized, so it runs once per site, not once per use.
     """
-
-    def conditions(run, ranged: bool = True) -> list[Any]:
-        window = (since, until) if ranged else None
-        return _run_conditions(run, scope, checklist_id, window, require)
-
-    newest = run_t.alias("newest")
-    latest_at = (
-        sa.select(newest.c.submitted_at)
-        .where(*conditions(newest))
-        .order_by(newest.c.submitted_at.desc())
-        .limit(1)
-        .correlate(site_t)  # two levels up: the site row of the outer query
-        .scalar_subquery()
-    )
     latest_id = (
-        sa.select(sa.func.max(run_t.c.id))
-        # the moment found is in range: an equality lets the index find it directly
-        .where(*conditions(run_t, ranged=False), run_t.c.submitted_at == latest_at)
+        sa.select(run_t.c.id)
+        .where(*_run_conditions(run_t, scope, checklist_id, (since, until), require))
+        .order_by(run_t.c.submitted_at.desc(), run_t.c.id.desc())
+        .limit(1)
         .scalar_subquery()
     )
     return materialized(

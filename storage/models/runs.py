@@ -29,6 +29,15 @@ class ChecklistRun(SQLModel, table=True):
         sa.Index("ix_run_checklist_status_submitted", "checklist_id", "status", "submitted_at"),
         # The year's checks over every checklist (/summary): migration 0007.
         sa.Index("ix_run_status_submitted", "status", "submitted_at"),
+        # A site's latest run of one checklist (/summary K1, K3-K5): migration 0010.
+        sa.Index(
+            "ix_run_site_checklist_submitted",
+            "site_id",
+            "checklist_id",
+            "status",
+            "submitted_at",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
