@@ -208,12 +208,14 @@ class InboxWorker(Workers):
             photo = await self.engine.prepare(inbound) if inbound else None
             state, outgoing = await self._apply(item, parsed, inbound, photo)
         except Exception as error:  # noqa: BLE001 - recorded, retried, then set aside
-            return await self._turn_failed(item, parsed, error)
-        finally:
             if ack is not None:
                 await ack
+            return await self._turn_failed(item, parsed, error)
+        # The replies need not wait for the acknowledgement: it is awaited after.
         if outgoing and self.outbox is not None:
             self.outbox.offer(outgoing)
+        if ack is not None:
+            await ack
         if state == inbox.BUSY:  # another worker is on this sender: look again soon
             asyncio.get_running_loop().call_later(0.05, self.wake)
             return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, text, update
+from sqlalchemy import Text, and_, bindparam, case, cast, func, literal, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,6 +122,9 @@ SELECT (SELECT locked FROM got), (SELECT count(*) FROM claimed)"""
 
 
 _NOW = bindparam("now", type_=InboxUpdate.__table__.c.processed_at.type)
+# Built once (a text() construct parses its SQL for parameters when made).
+_CLAIM_STATEMENT = text(_CLAIM).bindparams(_NOW)
+_CLAIM_PG_STATEMENT = text(_CLAIM_PG).bindparams(_NOW)
 
 
 async def claim(session: AsyncSession, update_id: int, channel: str, sender: str) -> str:
@@ -131,10 +134,9 @@ async def claim(session: AsyncSession, update_id: int, channel: str, sender: str
     params = {"id": update_id, "channel": channel, "sender": sender, "now": utcnow()}
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         params["key"] = f"in:{channel}:{sender}"
-        statement = text(_CLAIM_PG).bindparams(_NOW)
-        locked, claimed = (await session.exec(statement, params=params)).one()
+        locked, claimed = (await session.exec(_CLAIM_PG_STATEMENT, params=params)).one()
         return CLAIMED if claimed else GONE if locked else BUSY
-    result = await session.exec(text(_CLAIM).bindparams(_NOW), params=params)
+    result = await session.exec(_CLAIM_STATEMENT, params=params)
     return CLAIMED if result.rowcount == 1 else GONE
 
 
@@ -252,16 +254,39 @@ def lease_new_messages(session: AsyncSession, seconds: float) -> list[OutboxMess
     return rows
 
 
-async def record_parts_sent(session: AsyncSession, marks: dict[int, tuple[int, int]]) -> None:
-    """{message id: (parts out, parts in all)}, one statement for many messages: a
-    message is sent when all its parts are."""
-    now = utcnow()
+# What a /web sign-in link contains (storage.web.create_login_link).
+SIGN_IN_PATH = "/login/"
+
+
+def _parts_sent_statement():
+    """One UPDATE for many messages (executemany). A message sent with this mark that
+    carried a one-time sign-in link keeps no copy of it: the link would sit in plain
+    text in the database until the retention purge (the SET reads the row as it was)."""
     table = OutboxMessage.__table__
-    statement = (
+    sent = bindparam("st", type_=table.c.status.type) == "sent"
+    has_link = cast(table.c.replies, Text).contains(SIGN_IN_PATH)
+    return (
         update(table)
         .where(table.c.id == bindparam("message_id"))
-        .values(parts_sent=bindparam("out"), status=bindparam("st"), sent_at=bindparam("at"))
+        .values(
+            parts_sent=bindparam("out"),
+            status=bindparam("st"),
+            sent_at=bindparam("at"),
+            replies=case(
+                (and_(sent, has_link), literal([], table.c.replies.type)),
+                else_=table.c.replies,
+            ),
+        )
     )
+
+
+_PARTS_SENT = _parts_sent_statement()
+
+
+async def record_parts_sent(session: AsyncSession, marks: dict[int, tuple[int, int]]) -> None:
+    """{message id: (parts out, parts in all)}, one statement for many messages: a
+    message is sent when all its parts are (and forgets a sign-in link it carried)."""
+    now = utcnow()
     params = [
         {"message_id": i, "out": out, "st": "sent", "at": now}
         if out >= of
@@ -269,29 +294,7 @@ async def record_parts_sent(session: AsyncSession, marks: dict[int, tuple[int, i
         for i, (out, of) in marks.items()
     ]
     connection = await session.connection()
-    await connection.execute(statement, params)
-    await _forget_sign_in_links(connection, [i for i, (out, of) in marks.items() if out >= of])
-
-
-# What a /web sign-in link contains (storage.web.create_login_link).
-SIGN_IN_PATH = "/login/"
-
-
-async def _forget_sign_in_links(connection, sent: list[int]) -> None:
-    """A sent message that carried a one-time sign-in link keeps no copy of it: the
-    link would sit in plain text in the database until the retention purge."""
-    if not sent:
-        return
-    table = OutboxMessage.__table__
-    await connection.execute(
-        update(table)
-        .where(
-            table.c.id.in_(sent),
-            table.c.status == "sent",
-            cast(table.c.replies, Text).contains(SIGN_IN_PATH),
-        )
-        .values(replies=[])
-    )
+    await connection.execute(_PARTS_SENT, params)
 
 
 async def record_send_failure(

@@ -1,23 +1,33 @@
-"""The turn's first read: the sender, their open draft, its answers, their last screen
-and their latest consent decision, in one statement (engine.apply). storage.runs'
-open_run, answers_of and offered_screen and storage.privacy's awaiting_consent then
-answer from it within the same session instead of asking the database again.
+"""The turn's first read: the sender, their open draft, its answers, their last screen,
+their latest consent decision and a reviewer's half-made decision, in one statement
+(engine.apply). storage.runs' open_run, answers_of and offered_screen, storage.privacy's
+awaiting_consent and storage.review's draft_of then answer from it within the same
+session instead of asking the database again.
 
 Whatever could make it stale drops that part: a new run of the person, an answer
 written or deleted for the run (flushed first, as a query's autoflush would), the run
-no longer a draft, a consent recorded. The engine forgets it when the turn ends.
+no longer a draft, a consent recorded, a review draft written or deleted. The engine
+forgets it when the turn ends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, func
+from sqlalchemy import bindparam, event, func
 from sqlalchemy.orm import aliased, object_session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, ChannelAccount, ChecklistRun, Consent, OfferedChoices, Person
+from storage.models import (
+    Answer,
+    ChannelAccount,
+    ChecklistRun,
+    Consent,
+    OfferedChoices,
+    Person,
+    ReviewDraft,
+)
 
 _PREFETCHED = "fieldbot.prefetched"
 
@@ -31,13 +41,13 @@ class Prefetched:
     consent: str | None  # the latest decision on the privacy notice, handed out once
     consent_known: bool = True
     run_known: bool = True  # False once the person started another run in this turn
+    # A reviewer's decision half made (storage.review.draft_of), until one is written.
+    draft: ReviewDraft | None = None
+    draft_known: bool = True
 
 
-async def person_and_open_run(
-    session: AsyncSession, channel: str, external_id: str
-) -> Person | None:
-    """The person behind a messenger account, their open draft, its answers, their
-    last screen and latest consent, in one statement; kept for this session."""
+def _statement():
+    """Built once: the aliased draft and its subqueries cost more to build than to run."""
     later = aliased(ChecklistRun)
     newest_draft = (
         select(func.max(later.id))
@@ -51,20 +61,37 @@ async def person_and_open_run(
         .limit(1)
         .scalar_subquery()
     )
-    statement = (
-        select(Person, ChecklistRun, Answer, OfferedChoices, latest_consent)
+    return (
+        select(Person, ChecklistRun, Answer, OfferedChoices, ReviewDraft, latest_consent)
         .join(ChannelAccount, ChannelAccount.person_id == Person.id)
         .outerjoin(ChecklistRun, col(ChecklistRun.id) == newest_draft)
         .outerjoin(Answer, col(Answer.run_id) == ChecklistRun.id)
         .outerjoin(OfferedChoices, col(OfferedChoices.person_id) == Person.id)
-        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .outerjoin(ReviewDraft, col(ReviewDraft.person_id) == Person.id)
+        .where(
+            ChannelAccount.channel == bindparam("channel"),
+            ChannelAccount.external_id == bindparam("external_id"),
+        )
     )
-    rows = (await session.exec(statement)).all()
+
+
+_STATEMENT = _statement()
+
+
+async def person_and_open_run(
+    session: AsyncSession, channel: str, external_id: str
+) -> Person | None:
+    """The person behind a messenger account, their open draft, its answers, their
+    last screen and latest consent, in one statement; kept for this session."""
+    params = {"channel": channel, "external_id": external_id}
+    rows = (await session.exec(_STATEMENT, params=params)).all()
     if not rows:
         return None
-    person, run, _answer, offered, decision = rows[0]
+    person, run, _answer, offered, draft, decision = rows[0]
     answers = {row[2].question_id: row[2] for row in rows if row[2] is not None}
-    memo = Prefetched(person.id, run, answers if run is not None else None, offered, decision)
+    memo = Prefetched(
+        person.id, run, answers if run is not None else None, offered, decision, draft=draft
+    )
     session.info[_PREFETCHED] = memo
     return person
 
@@ -114,6 +141,24 @@ def _consent_changed(_mapper, _connection, consent: Consent) -> None:
     memo = session.info.get(_PREFETCHED) if session is not None else None
     if memo is not None and memo.person_id == consent.person_id:
         memo.consent_known = False
+
+
+async def review_draft(session: AsyncSession, person_id: int) -> tuple[bool, ReviewDraft | None]:
+    """(known, the reviewer's draft) read with the person, while no draft was written
+    or deleted in this session since (pending ones are flushed first)."""
+    memo = await current(session, person_id)
+    if memo is None or not memo.draft_known:
+        return False, None
+    return True, memo.draft
+
+
+@event.listens_for(ReviewDraft, "after_insert")
+@event.listens_for(ReviewDraft, "after_delete")
+def _draft_changed(_mapper, _connection, draft: ReviewDraft) -> None:
+    session = object_session(draft)
+    memo = session.info.get(_PREFETCHED) if session is not None else None
+    if memo is not None and memo.person_id == draft.person_id:
+        memo.draft_known, memo.draft = False, None
 
 
 @event.listens_for(Answer, "after_insert")

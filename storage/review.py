@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import runs
+from storage import prefetch, runs
 from storage.models import (
     ChecklistRun,
     Person,
@@ -223,7 +223,8 @@ async def card(session: AsyncSession, run_id: int) -> tuple[ChecklistRun, Person
 
 
 async def draft_of(session: AsyncSession, person_id: int) -> ReviewDraft | None:
-    return await session.get(ReviewDraft, person_id)
+    known, draft = await prefetch.review_draft(session, person_id)  # read with the person
+    return draft if known else await session.get(ReviewDraft, person_id)
 
 
 async def put_draft(
