@@ -39,7 +39,7 @@ def notice_text(language: str, settings: PrivacySettings) -> str:
 
 # --- payloads ----------------------------------------------------------------------------
 # pv:yes / pv:no answer the notice at registration; pv:forget confirms a /forget;
-# fg:<request id>:yes|no is an admin's decision. Tags unused by handlers/payloads.py.
+# fg:<request id>:yes|no is an admin's decision. Tags unused by handlers/payloads/.
 
 CONSENT_YES, CONSENT_NO, FORGET_CONFIRM, FORGET_KEEP = "pv:yes", "pv:no", "pv:forget", "pv:keep"
 _OWN = {CONSENT_YES, CONSENT_NO, FORGET_CONFIRM, FORGET_KEEP}

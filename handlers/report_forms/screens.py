@@ -1,6 +1,6 @@
 """What the department report shows in the chat: a flow Prompt as a Reply with its
 choices, the review summary, and the payloads of its choices (``dr:...``: written
-and read in handlers/payloads.py; anything else is not ours)."""
+and read in handlers/payloads/; anything else is not ours)."""
 
 from __future__ import annotations
 
