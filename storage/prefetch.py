@@ -38,7 +38,7 @@ class Prefetched:
     run: ChecklistRun | None
     answers: dict[str, Answer] | None  # handed out once: the turn keeps its own copy
     offered: OfferedChoices | None
-    consent: str | None  # the latest decision on the privacy notice, handed out once
+    consent: str | None  # the latest decision and its notice version, handed out once
     consent_known: bool = True
     run_known: bool = True  # False once the person started another run in this turn
     # A reviewer's decision half made (storage.review.draft_of), until one is written.
@@ -55,7 +55,8 @@ def _statement():
         .scalar_subquery()
     )
     latest_consent = (
-        select(Consent.decision)
+        # "accepted:2026-01": the decision and the notice version it was about
+        select(Consent.decision + ":" + Consent.notice_version)
         .where(Consent.person_id == Person.id)
         .order_by(col(Consent.id).desc())
         .limit(1)
@@ -126,7 +127,8 @@ def _new_run(_mapper, _connection, run: ChecklistRun) -> None:
 
 
 def consent(session: AsyncSession, person_id: int) -> tuple[bool, str | None]:
-    """(known, the latest consent decision) read with the person; known once only."""
+    """(known, "decision:notice version" of the latest consent) read with the person;
+    known once only."""
     memo = session.info.get(_PREFETCHED)
     if memo is None or memo.person_id != person_id or not memo.consent_known:
         return False, None

@@ -112,14 +112,36 @@ async def ask_consent(
     return consent
 
 
-async def awaiting_consent(session: AsyncSession, person_id: int) -> bool:
-    """Only people who registered with an invite since the notice exists wait; people an
-    operator added at the command line see the notice with /privacy."""
-    known, decision = prefetch.consent(session, person_id)  # read with the person
-    if known:
-        return decision == "pending"
-    consent = await latest_consent(session, person_id)
-    return consent is not None and consent.decision == "pending"
+async def consent_state(session: AsyncSession, person_id: int, version: str) -> str | None:
+    """None (never asked: people an operator added at the command line see the notice
+    with /privacy), "pending", "accepted", "declined" (an existing person said no to a
+    changed notice), or "outdated": accepted, but an earlier version of the notice."""
+    known, latest = prefetch.consent(session, person_id)  # read with the person
+    if not known:
+        consent = await latest_consent(session, person_id)
+        latest = None if consent is None else f"{consent.decision}:{consent.notice_version}"
+    if latest is None:
+        return None
+    decision, _, seen = latest.partition(":")
+    return "outdated" if decision == "accepted" and seen != version else decision
+
+
+async def accepted_before(session: AsyncSession, person_id: int) -> bool:
+    """Whether the person ever accepted a notice (so has been using the bot)."""
+    statement = select(Consent.id).where(
+        Consent.person_id == person_id, Consent.decision == "accepted"
+    )
+    return (await session.exec(statement.limit(1))).first() is not None
+
+
+async def refuse_changed_notice(session: AsyncSession, person: Person, now=None) -> None:
+    """An existing person says no to a changed notice: recorded; their checks stay, and
+    they can do nothing but accept (/privacy) or ask to be forgotten (/forget)."""
+    consent = await latest_consent(session, person.id)
+    if consent is not None and consent.decision == "pending":
+        consent.decision, consent.decided_at = "declined", now or utcnow()
+        session.add(consent)
+        await session.flush()
 
 
 async def accept(

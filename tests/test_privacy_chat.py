@@ -159,3 +159,42 @@ async def test_forget_approved_by_an_admin_pseudonymises_and_keeps_the_check(
 async def _person_id(db, user_id: int) -> int:
     async with db.session() as session:
         return (await people.find_by_account(session, "telegram", str(user_id))).id
+
+
+async def test_a_changed_notice_is_asked_again_and_a_refusal_keeps_the_checks(bot, tg, sqlite_db):
+    """The operator changes [privacy] notice_version: everyone who accepted an earlier
+    notice reads the new one before going on. An inspector who says no keeps their checks
+    (the office's records), can do nothing else, and can still agree or ask to be forgotten."""
+    async with sqlite_db.session() as session:
+        person = await people.find_by_account(session, "telegram", str(INSPECTOR))
+        accepted = utcnow()
+        session.add(
+            Consent(
+                person_id=person.id,
+                notice_version="2025-06",
+                decision="accepted",
+                channel="telegram",
+                shown_at=accepted,
+                decided_at=accepted,
+            )
+        )
+        await session.commit()
+        person_id = person.id
+    phone = Phone(tg, INSPECTOR, "Lê Thị Kiểm")
+    await phone.send("/start", "đã được cập nhật")
+    await phone.expect("Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15")
+    await phone.expect("Anh/chị có đồng ý")
+    await phone.tap("Không đồng ý", "không đồng ý với thông báo mới")
+    async with sqlite_db.session() as session:
+        assert (await session.get(Person, person_id)).name == "Lê Thị Kiểm"
+    assert [c.decision for c in await _consents(sqlite_db, INSPECTOR)] == ["accepted", "declined"]
+
+    await phone.send("/start", "chưa thể tiếp tục dùng bot")  # nothing else works
+    await phone.send("/forget", "muốn đề nghị xóa thông tin cá nhân")
+    await phone.send("/privacy", "Luật Bảo vệ dữ liệu cá nhân")
+    await phone.expect("Anh/chị có đồng ý")
+    await phone.tap("Đồng ý", "Sở đã ghi nhận sự đồng ý")
+    await phone.expect("Chọn phiếu kiểm tra")
+    latest = (await _consents(sqlite_db, INSPECTOR))[-1]
+    assert latest.decision == "accepted" and latest.notice_version == "2026-01"
+    await phone.send("/start", "Chọn phiếu kiểm tra")  # and the next turn is a normal one

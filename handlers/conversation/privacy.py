@@ -4,7 +4,8 @@ of /summary, /export and /report.
 
 The mixin sits before Commands and Choices in Turn's bases, so its ``_command``,
 ``_button``, ``_cmd_help`` and ``_cmd_report`` see a turn first and hand on what is not
-theirs; registration calls ``_ask_consent`` and Turn's dispatch asks ``_awaiting_consent``.
+theirs; registration calls ``_ask_consent`` and Turn's dispatch asks ``_awaiting_consent``
+(also true once [privacy] notice_version changes: the new notice is shown and answered anew).
 Messages to other people (the admins, the person an admin decided about) go into the
 outbox in this turn's transaction, so they leave only if the decision is committed.
 """
@@ -45,9 +46,25 @@ class Privacy(TurnBase):
         return Reply(self.t("privacy_consent_question"), choices)
 
     async def _awaiting_consent(self) -> bool:
-        return await store.awaiting_consent(self.session, self.person.id)
+        """Whether the notice must be answered first: just registered, a notice changed
+        since it was accepted, or a changed notice refused."""
+        version = self._privacy.notice_version
+        self._consent_state = await store.consent_state(self.session, self.person.id, version)
+        return self._consent_state in ("pending", "outdated", "declined")
 
     async def _consent_turn(self, text: str) -> list[Reply]:
+        state = getattr(self, "_consent_state", "pending")
+        command = text.split(" ")[0].lower().split("@")[0] if text.startswith("/") else ""
+        if state == "outdated" or (state == "declined" and command == "/privacy"):
+            # The notice changed (or is asked for again): shown whole, answered anew.
+            await store.ask_consent(
+                self.session, self.person, self._privacy.notice_version, self.inbound.channel
+            )
+            changed = [Reply(self.t("privacy_notice_changed"))] if state == "outdated" else []
+            notice = Reply(pv.notice_text(self.lang, self._privacy))
+            return changed + [notice, self._consent_question()]
+        if state == "declined":
+            return await self._after_refusal(command)
         payload = self.inbound.payload
         if payload is None and text and not text.startswith("/"):
             picked = await self._typed_choice(text, None)
@@ -59,12 +76,30 @@ class Privacy(TurnBase):
             accepted = self.t("privacy_accepted", time=self._time(consent.decided_at))
             return [Reply(accepted)] + await self._menu()
         if payload == pv.CONSENT_NO:
-            await store.decline(self.session, self.person)
-            self.person = None  # nothing of theirs is kept, not even the screen
-            return [Reply(self.t("privacy_declined"))]
-        if text.split(" ")[0].lower().split("@")[0] == "/privacy":
+            return await self._refuse()
+        if command == "/privacy":
             return [Reply(pv.notice_text(self.lang, self._privacy)), self._consent_question()]
         return [Reply(self.t("privacy_consent_needed")), self._consent_question()]
+
+    async def _refuse(self) -> list[Reply]:
+        if await store.accepted_before(self.session, self.person.id):
+            # Someone who has been filing checks: their checks are the office's records.
+            await store.refuse_changed_notice(self.session, self.person)
+            return [Reply(self.t("privacy_declined_existing"))]
+        await store.decline(self.session, self.person)
+        self.person = None  # nothing of theirs is kept, not even the screen
+        return [Reply(self.t("privacy_declined"))]
+
+    async def _after_refusal(self, command: str) -> list[Reply]:
+        """A changed notice refused: only /forget (and its buttons) or accepting."""
+        payload = self.inbound.payload
+        if command == "/forget":
+            return await self._cmd_forget()
+        if payload in (pv.FORGET_CONFIRM, pv.FORGET_KEEP):
+            if payload == pv.FORGET_CONFIRM:
+                return await self._send_forget_request()
+            return [Reply(self.t("forget_kept"))]
+        return [Reply(self.t("privacy_declined_existing"))]
 
     # --- commands and buttons -----------------------------------------------------------------
 
