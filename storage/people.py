@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ROLES, ChannelAccount, Department, Invite, Person, utcnow
@@ -32,6 +32,23 @@ async def find_by_account(session: AsyncSession, channel: str, external_id: str)
 async def accounts_of(session: AsyncSession, person_id: int) -> list[ChannelAccount]:
     statement = select(ChannelAccount).where(ChannelAccount.person_id == person_id)
     return list((await session.exec(statement)).all())
+
+
+async def accounts_of_many(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, list[ChannelAccount]]:
+    """accounts_of for many people in one statement (people without any are left out)."""
+    found: dict[int, list[ChannelAccount]] = {}
+    if not person_ids:
+        return found
+    statement = (
+        select(ChannelAccount)
+        .where(col(ChannelAccount.person_id).in_(person_ids))
+        .order_by(col(ChannelAccount.id))
+    )
+    for account in (await session.exec(statement)).all():
+        found.setdefault(account.person_id, []).append(account)
+    return found
 
 
 async def _check_role_and_department(

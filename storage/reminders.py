@@ -3,19 +3,18 @@
 A reminder is claimed by inserting its row before it is sent; the unique key
 (deadline, department, recipient, year, offset, kind) means a second tick or a
 second process finds the row taken and sends nothing (mailroom's fire rows).
-Statuses: "claimed" (taken, not sent yet; retaken when its claimer died),
-"sending" (the message may have left: never sent again), then "sent", "failed"
-(retried up to max_attempts) or "unreachable".
+Statuses: "sending" (claimed; the message may have left: never sent again), then
+"sent", "failed" (retried up to max_attempts) or "unreachable"; "claimed" (taken, not
+sent yet; retaken when its claimer died) is what earlier versions wrote first.
+A tick claims its reminders in batches, one transaction each (storage/deliveries.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,12 +27,7 @@ from storage.models import (
     ReminderDelivery,
     ReportConfirmation,
     Site,
-    utcnow,
 )
-
-# A claim whose process died before it could record the outcome is taken over
-# after this long.
-STALE_CLAIM = timedelta(minutes=10)
 
 
 async def active_deadlines(session: AsyncSession) -> list[Deadline]:
@@ -56,11 +50,6 @@ async def heads_of(session: AsyncSession, department_code: str) -> list[Person]:
         .order_by(Person.id)
     )
     return list((await session.exec(statement)).all())
-
-
-async def has_account(session: AsyncSession, person_id: int) -> bool:
-    statement = select(ChannelAccount.id).where(ChannelAccount.person_id == person_id)
-    return (await session.exec(statement)).first() is not None
 
 
 async def coordinators(session: AsyncSession, department_code: str) -> list[Person]:
@@ -205,70 +194,6 @@ async def delivery(session: AsyncSession, key: dict) -> ReminderDelivery | None:
         *(getattr(ReminderDelivery, name) == value for name, value in key.items())
     )
     return (await session.exec(statement)).first()
-
-
-async def claim(session: AsyncSession, key: dict, max_attempts: int) -> int | None:
-    """Claims one reminder for sending; the id of the claimed row, or None when it was
-    already sent, is being sent elsewhere, or failed too often. Commits at once."""
-    now = utcnow()
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # One statement each (the id comes back with the write, not from a read after it):
-    # a tick makes a thousand of these at once, and every round trip counts.
-    statement = (
-        insert(ReminderDelivery.__table__)
-        .values(**key, status="claimed", attempts=1, claimed_at=now)
-        .on_conflict_do_nothing()
-        .returning(ReminderDelivery.__table__.c.id)
-    )
-    claimed = (await session.exec(statement)).scalar_one_or_none()
-    await session.commit()
-    if claimed is not None:
-        return claimed
-    # Already there: retake it only if it failed (and may be tried again) or its
-    # claimer died; the WHERE makes the retake itself exactly-once.
-    retake = (
-        update(ReminderDelivery.__table__)
-        .where(*(getattr(ReminderDelivery, name) == value for name, value in key.items()))
-        .where(ReminderDelivery.attempts < max_attempts)
-        .where(
-            or_(
-                ReminderDelivery.status == "failed",
-                (ReminderDelivery.status == "claimed")
-                & (ReminderDelivery.claimed_at < now - STALE_CLAIM),
-            )
-        )
-        .values(status="claimed", attempts=ReminderDelivery.attempts + 1, claimed_at=now)
-        .returning(ReminderDelivery.__table__.c.id)
-    )
-    claimed = (await session.exec(retake)).scalar_one_or_none()
-    await session.commit()
-    return claimed
-
-
-async def mark_sending(session: AsyncSession, delivery_id: int) -> None:
-    """Written before the message leaves: from now on it is never claimed again."""
-    await session.exec(
-        update(ReminderDelivery).where(ReminderDelivery.id == delivery_id).values(status="sending")
-    )
-    await session.commit()
-
-
-async def record_outcome(
-    session: AsyncSession,
-    delivery_id: int,
-    status: str,
-    *,
-    channel: str | None = None,
-    error: str | None = None,
-) -> None:
-    """One UPDATE (nothing read first: see claim)."""
-    values = {"status": status, "channel": channel, "last_error": error[:500] if error else None}
-    if status == "sent":
-        values["sent_at"] = utcnow()
-    statement = update(ReminderDelivery).where(ReminderDelivery.id == delivery_id)
-    await session.exec(statement.values(**values))
-    await session.commit()
 
 
 @dataclass(frozen=True)

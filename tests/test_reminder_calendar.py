@@ -13,7 +13,7 @@ from sqlmodel import select
 from handlers.catalog import t
 from handlers.checklist import ChecklistRegistry
 from handlers.reminders import Reminders, ReminderSettings, due_date, slot_day
-from storage import people
+from storage import deliveries, people
 from storage import reminders as store
 from storage.models import Deadline, ReminderDelivery
 
@@ -267,17 +267,18 @@ async def test_overdue_reminders_stop_at_the_limit_with_one_last_escalation(sqli
 
 
 def failing_record_outcome(monkeypatch, failures: int) -> list[int]:
-    """record_outcome raises "database is locked" for its next ``failures`` calls."""
-    real = store.record_outcome
+    """Writing outcomes (record_outcomes, a batch of them at a time) raises "database
+    is locked" for its next ``failures`` calls."""
+    real = deliveries.record_outcomes
     left = [failures]
 
-    async def flaky(session, delivery_id, status, **kwargs):
+    async def flaky(session, outcomes):
         if left[0] > 0:
             left[0] -= 1
             raise OperationalError("UPDATE reminder_delivery", {}, Exception("database is locked"))
-        await real(session, delivery_id, status, **kwargs)
+        await real(session, outcomes)
 
-    monkeypatch.setattr(store, "record_outcome", flaky)
+    monkeypatch.setattr(deliveries, "record_outcomes", flaky)
     return left
 
 

@@ -8,8 +8,7 @@ import asyncio
 from datetime import UTC, date, datetime, time
 
 from bot.notify import Notifier
-from storage import people
-from storage import reminders as store
+from storage import deliveries, people
 from storage.models import Deadline
 from tests.bot_process import run_fieldbot, write_config
 from tests.test_reminder_calendar import only_deadlines
@@ -56,7 +55,7 @@ async def test_history_shows_what_went_to_whom_when_how_and_what_failed(
     )
     # The database records the tick's moment as "now", so the table's times are known.
     clock = {"now": None}
-    monkeypatch.setattr(store, "utcnow", lambda: clock["now"].astimezone(UTC))
+    monkeypatch.setattr(deliveries, "utcnow", lambda: clock["now"].astimezone(UTC))
     reminders, notify = reminders_for(sqlite_db), Notifier(sqlite_db, {"telegram": bot})
     for day, faults in ((date(2026, 12, 3), 4), (date(2026, 12, 9), 0), (date(2026, 12, 11), 0)):
         clock["now"] = datetime.combine(day, time(8, 0), tzinfo=TZ)

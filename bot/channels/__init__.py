@@ -109,10 +109,16 @@ async def language_of(engine: Engine, channel: str, external_id: str) -> str:
 
 
 async def send_replies(
-    channel: Channel, engine: Engine, chat_id: str, replies: list[Reply]
+    channel: Channel,
+    engine: Engine | None,
+    chat_id: str,
+    replies: list[Reply],
+    language: str | None = None,
 ) -> None:
     """A channel's ``send``: rendered in the reader's language, part after part,
-    raising on the first that does not leave (so a reminder can try another channel)."""
-    language = await language_of(engine, channel.name, chat_id)
+    raising on the first that does not leave (so a reminder can try another channel).
+    ``language`` when the caller knows it (a reminder: its person's); else read."""
+    if language is None:
+        language = await language_of(engine, channel.name, chat_id)
     for part in channel.render(replies, language):
         await channel.send_part(chat_id, part)

@@ -3,6 +3,12 @@
 A delivery is recorded "sending" before the message leaves and "sent" (or
 "failed") after; a "sending" row is never sent again, so when the bookkeeping
 write fails it is the write that is retried, not the message.
+
+The database work is batched, the sends are not: reminders are claimed
+``claim_batch`` at a time in one transaction, as sends finish and leave room (at
+most ``concurrency`` are "sending" and not yet delivered, the ones a crash would
+leave "sent?"); the sends run concurrently, the channel's rate limiter pacing them;
+their outcomes are written together, one transaction for each ``outcome_linger``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from handlers.reminders.settings import (
     TickReport,
     Unreachable,
 )
+from storage import deliveries
 from storage import reminders as store
 
 log = logging.getLogger(__name__)
@@ -42,54 +49,83 @@ class Reminders(Planner):
         if not self.in_working_hours(local):
             return report
         planned = await self.plan(local.date(), skip_handled=True)
+        outcomes = _Outcomes(self, report, self.settings.outcome_linger)
         gate = asyncio.Semaphore(self.settings.concurrency)
-
-        async def one(item: Planned) -> None:
-            async with gate:
-                await self._send_one(item, send, report)
-
-        await asyncio.gather(*(one(item) for item in planned))
+        sends: list[asyncio.Task] = []
+        size = max(1, min(self.settings.claim_batch, self.settings.concurrency))
+        try:
+            for start in range(0, len(planned), size):
+                batch = planned[start : start + size]
+                for _item in batch:  # room for the whole batch before it is claimed
+                    await gate.acquire()
+                for item, claimed in zip(batch, await self._claim(batch, report), strict=True):
+                    if claimed is None:
+                        gate.release()
+                        continue
+                    task = asyncio.create_task(self._send_one(item, claimed, send, outcomes))
+                    task.add_done_callback(lambda _task: gate.release())
+                    sends.append(task)
+            await asyncio.gather(*sends)
+        except BaseException:  # cancelled (shutdown): what is under way stops as before
+            for task in sends:
+                task.cancel()
+            await asyncio.gather(*sends, return_exceptions=True)
+            raise
+        finally:
+            await outcomes.close()
         return report
 
-    async def _claim(self, item: Planned, report: TickReport) -> tuple[int, bool] | None:
-        """(delivery id, the person has an account), or None when there is nothing to
-        send. No database connection is held while the message travels: the sender
-        may need one itself, and a tick sends to many people at once."""
-        try:
-            async with self.db.session() as session:
-                claimed = await store.claim(session, item.key, self.settings.max_attempts)
-                if claimed is None:
-                    report.skipped += 1
-                    return None
-                reachable = await store.has_account(session, item.person.id)
-                if reachable:
-                    # From here on the message may have left: never sent again.
-                    await store.mark_sending(session, claimed)
-                return claimed, reachable
-        except Exception as error:  # noqa: BLE001 - nothing was sent; the next tick retries
-            reason = f"{type(error).__name__}: {error}"
-            log.warning("reminder to person %s not claimed: %s", item.person.id, reason)
-            report.failed += 1
-            report.errors.append(reason)
-            return None
-
-    async def _send_one(self, item: Planned, send: Sender, report: TickReport) -> None:
-        claim = await self._claim(item, report)
-        if claim is None:
-            return
-        claimed, reachable = claim
-        status, channel, reason = "unreachable", None, "no messenger account"
-        if reachable:
+    async def _claim(self, batch: list[Planned], report: TickReport) -> list[int | None]:
+        """The delivery id of each reminder of the batch to send now (None: nothing to
+        send), in one transaction, tried again a few times (nothing was sent yet). The
+        ones without an account are recorded "unreachable" by the same transaction. No
+        database connection is held while the messages travel: the sender may need one
+        itself, and a tick sends to many people at once."""
+        for attempt in range(BOOKKEEPING_ATTEMPTS):
             try:
-                channel = await send(item.person, item.message)
-                status, reason = "sent", None
-            except Unreachable as error:
-                reason = str(error)
-            except Exception as error:  # noqa: BLE001 - every failure is recorded, then retried
-                status, reason = "failed", f"{type(error).__name__}: {error}"
-                log.warning("reminder %s to person %s failed: %s", claimed, item.person.id, reason)
-                report.errors.append(reason)
-        await self._write_outcome((claimed, status, channel, reason), report)
+                async with self.db.session() as session:
+                    reachable = await store.people_with_accounts(
+                        session, sorted({item.person.id for item in batch})
+                    )
+                    wanted = [(item.key, item.person.id in reachable) for item in batch]
+                    ids = await deliveries.claim_many(session, wanted, self.settings.max_attempts)
+                    await session.commit()
+                break
+            except Exception as error:  # noqa: BLE001 - rolled back: nothing was claimed
+                reason = f"{type(error).__name__}: {error}"
+                if attempt + 1 < BOOKKEEPING_ATTEMPTS:
+                    await asyncio.sleep(self.settings.bookkeeping_delay * 2**attempt)
+        else:  # nothing was sent; the next tick retries
+            log.warning("%d reminders not claimed: %s", len(batch), reason)
+            report.failed += len(batch)
+            report.errors.append(reason)
+            return [None] * len(batch)
+        result = []
+        for (_key, reachable), claimed in zip(wanted, ids, strict=True):
+            if claimed is None:
+                report.skipped += 1
+            elif not reachable:
+                report.unreachable += 1
+                claimed = None
+            result.append(claimed)
+        return result
+
+    async def _send_one(
+        self, item: Planned, claimed: int, send: Sender, outcomes: _Outcomes
+    ) -> None:
+        """One claimed ("sending") reminder: sent, then its outcome handed to the writer."""
+        report = outcomes.report
+        status, channel, reason = "unreachable", None, "no messenger account"
+        try:
+            channel = await send(item.person, item.message)
+            status, reason = "sent", None
+        except Unreachable as error:
+            reason = str(error)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded, then retried
+            status, reason = "failed", f"{type(error).__name__}: {error}"
+            log.warning("reminder %s to person %s failed: %s", claimed, item.person.id, reason)
+            report.errors.append(reason)
+        outcomes.add((claimed, status, channel, reason))
         if status == "sent":
             report.sent += 1
         elif status == "failed":
@@ -97,32 +133,69 @@ class Reminders(Planner):
         else:
             report.unreachable += 1
 
-    async def _write_outcome(self, outcome: Outcome, report: TickReport) -> bool:
-        """Records a send's outcome, trying again a few times; if the database still
-        refuses, keeps it for the next tick. The message itself is not sent again."""
-        delivery_id, status, channel, reason = outcome
+    async def _write_outcomes(self, batch: list[Outcome], report: TickReport) -> bool:
+        """Records sends' outcomes in one transaction, trying again a few times; if the
+        database still refuses, keeps them for the next tick. No message is sent again."""
         for attempt in range(BOOKKEEPING_ATTEMPTS):
             try:
                 async with self.db.session() as session:
-                    await store.record_outcome(
-                        session, delivery_id, status, channel=channel, error=reason
-                    )
+                    await deliveries.record_outcomes(session, batch)
+                    await session.commit()
                 return True
             except Exception as error:  # noqa: BLE001 - e.g. "database is locked"
                 last = f"{type(error).__name__}: {error}"
                 if attempt + 1 < BOOKKEEPING_ATTEMPTS:
                     await asyncio.sleep(self.settings.bookkeeping_delay * 2**attempt)
         log.error(
-            "reminder %s was %s but could not be recorded (%s); recording at the next tick",
-            delivery_id,
-            status,
+            "%d reminders (%s) were sent or tried but could not be recorded (%s); "
+            "recording at the next tick",
+            len(batch),
+            ", ".join(f"{outcome[0]} {outcome[1]}" for outcome in batch[:10]),
             last,
         )
-        report.errors.append(f"recording reminder {delivery_id}: {last}")
-        self.pending_outcomes.append(outcome)
+        report.errors.extend(f"recording reminder {outcome[0]}: {last}" for outcome in batch)
+        self.pending_outcomes.extend(batch)
         return False
 
     async def _write_pending_outcomes(self, report: TickReport) -> None:
         pending, self.pending_outcomes = self.pending_outcomes, []
-        for outcome in pending:
-            await self._write_outcome(outcome, report)
+        if pending:
+            await self._write_outcomes(pending, report)
+
+
+class _Outcomes:
+    """The outcomes of a tick's sends, written together: the first waits up to
+    ``linger`` seconds for others, then one transaction writes all that came (a
+    thousand reminders make a few dozen commits, not a thousand)."""
+
+    def __init__(self, reminders: Reminders, report: TickReport, linger: float) -> None:
+        self.reminders = reminders
+        self.report = report
+        self.linger = linger
+        self._pending: list[Outcome] = []
+        self._writer: asyncio.Task | None = None
+        self._closing = asyncio.Event()
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while self._pending:
+            if not self._closing.is_set():
+                try:
+                    await asyncio.wait_for(self._closing.wait(), self.linger)
+                except TimeoutError:
+                    pass
+            batch, self._pending = self._pending, []
+            await self.reminders._write_outcomes(batch, self.report)
+
+    async def close(self) -> None:
+        """Writes what is left, now."""
+        self._closing.set()
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+        if self._pending:  # pragma: no cover - the writer takes everything it finds
+            await self.reminders._write_outcomes(self._pending, self.report)
+            self._pending = []

@@ -34,7 +34,9 @@ class ReminderSettings:
     holidays: frozenset[date] = frozenset()
     tick_time: time = time(8, 0)
     max_attempts: int = 5
-    concurrency: int = 50
+    concurrency: int = 50  # sends under way at once (each claimed "sending" first)
+    claim_batch: int = 25  # reminders claimed in one transaction
+    outcome_linger: float = 0.2  # seconds outcomes gather before one transaction writes them
     work_end: time = WORK_END
     overdue_limit_days: int = OVERDUE_LIMIT_DAYS
     bookkeeping_delay: float = 0.05  # seconds before the 2nd try of an outcome write
