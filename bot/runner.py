@@ -25,7 +25,6 @@ def build_channels(config: Config, engine) -> dict:
 
 async def run_bot(config: Config, database: Database) -> None:
     engine = build_engine(config, database)
-    report_worker.warm_up()  # the first /summary does not wait for its process to start
     webhook_url = config.get("webhook", "url")
     channels = build_channels(config, engine)
     stop = asyncio.Event()
@@ -46,6 +45,10 @@ async def run_bot(config: Config, database: Database) -> None:
             return
         stopping.cancel()
         starting.result()  # a rejected token is raised here
+        # Once polling: the worker's imports (a second process, matplotlib, openpyxl)
+        # would otherwise share the CPU with ours and delay the first poll by a second;
+        # started now, the first /summary still does not wait for them.
+        report_worker.warm_up()
         if config.get("reminders", "enabled"):
             # Imported once the channels poll: the clock (APScheduler) can wait a moment.
             from bot.notify import Notifier
