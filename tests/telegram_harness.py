@@ -74,10 +74,10 @@ async def running_bot(tg: FakeTelegram, database_url: str, media_dir: Path, **en
     """The real bot (inbox, outbox, python-telegram-bot's Bot) polling the fake server."""
     config = bot_config(tg, database_url, media_dir)
     engine = build_engine(config, Database(database_url, **engine_kwargs))
-    report_worker.warm_up()  # as bot.runner.run_bot does
     channel = TelegramChannel(config, engine)
     try:
         async with running(engine, {"telegram": channel}, poll_timeout=1) as runtime:
+            report_worker.warm_up()  # once polling, as bot.runner.run_bot does
             channel.runtime = runtime
             yield channel
     finally:
