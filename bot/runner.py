@@ -14,6 +14,7 @@ from bot.liveness import Liveness
 from bot.runtime import Runtime
 from handlers import report_worker
 from storage.db import Database
+from storage.statistics import keep_statistics_fresh
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ async def run_bot(config: Config, database: Database) -> None:
     runtime = Runtime(engine, channels)
     liveness = Liveness(polling=not webhook_url)
     liveness.watch(runtime.intake, channels)
-    clock = nudges = None
+    clock = nudges = statistics = None
     try:
         starting = asyncio.create_task(runtime.start(polling=not webhook_url))
         stopping = asyncio.create_task(stop.wait())
@@ -49,6 +50,7 @@ async def run_bot(config: Config, database: Database) -> None:
         # would otherwise share the CPU with ours and delay the first poll by a second;
         # started now, the first /summary still does not wait for them.
         report_worker.warm_up()
+        statistics = asyncio.create_task(keep_statistics_fresh(database))
         if config.get("reminders", "enabled"):
             # Imported once the channels poll: the clock (APScheduler) can wait a moment.
             from bot.notify import Notifier
@@ -69,6 +71,8 @@ async def run_bot(config: Config, database: Database) -> None:
         await _serve(config, database, runtime, liveness, stop)
     finally:
         log.info("stopping")
+        if statistics is not None:
+            statistics.cancel()
         if clock is not None:
             clock.stop()
         if nudges is not None:

@@ -66,7 +66,13 @@ def counted(run_id_column: Any, rule: str = "all"):
     if rule not in COUNT_RULES:
         raise ValueError(f"unknown review rule {rule!r}")
     state = "approved" if rule == "approved" else "rejected"
-    found = exists().where(ReviewEvent.run_id == run_id_column, ReviewEvent.state == state)
+    # IN a subquery that does not depend on the run, not a correlated EXISTS: both
+    # databases read the few decided checks once into a hash (PostgreSQL "hashed
+    # SubPlan", SQLite an ephemeral index), where EXISTS probed review_event once per
+    # run (50,000 runs: ~50 ms of /summary's K2 on PostgreSQL). run_id is NOT NULL,
+    # so NOT IN means "not among them".
+    decided = select(ReviewEvent.run_id).where(ReviewEvent.state == state)
+    found = run_id_column.in_(decided)
     return found if rule == "approved" else ~found
 
 

@@ -59,3 +59,22 @@ def test_the_site_kinds_counted_are_those_the_checklists_visit():
     assert set(registry.get(keys.SUPERMARKET).site_kinds) == set(keys.RETAIL_KINDS)
     assert registry.get(keys.CLUSTER_AWARENESS).site_kinds == (keys.CLUSTER_KIND,)
     assert registry.get(keys.CLEANER_PRODUCTION).site_kinds == (keys.CLUSTER_KIND,)
+
+
+def test_the_indexed_answers_are_indicator_keys_and_short():
+    """Each answer with a partial index of its own (migration 0011) is one the
+    indicators read, and a text one is capped by its checklist well under what an
+    index entry may hold (PostgreSQL: ~2,700 bytes; 500 characters is 2,000 at most)."""
+    from storage.models.runs import KPI_INDEXED_ANSWERS
+
+    registry = ChecklistRegistry.load()
+    questions = {
+        question_id: registry.get(checklist_id).questions
+        for checklist_id, ids in keys.KEYS.items()
+        for question_id in ids
+    }
+    assert set(KPI_INDEXED_ANSWERS) <= set(questions)
+    for question_id, column in KPI_INDEXED_ANSWERS.items():
+        (question,) = [q for q in questions[question_id] if q.id == question_id]
+        if column == "value_text" and question.type == "text":
+            assert 0 < question.constraint.get("max_length", 0) <= 500, question_id

@@ -23,6 +23,7 @@ from storage.kpis.scope import (
     as_int,
     count_if,
     department_condition,
+    is_question,
     review_condition,
     run_site_matches,
     run_t,
@@ -53,7 +54,7 @@ def answer_value(question_id: str, column: str, run_id: Any = None) -> Any:
         sa.select(answer_t.c[column])
         .where(
             answer_t.c.run_id == (run_id if run_id is not None else run_t.c.id),
-            answer_t.c.question_id == question_id,
+            is_question(answer_t, question_id),
         )
         .scalar_subquery()
     )
@@ -66,7 +67,7 @@ def joined_answers(runs, wanted: dict[str, str], when: Any = None):
     joined, aliases = runs, {}
     for label, question_id in wanted.items():
         alias = answer_t.alias(label)
-        on = [alias.c.run_id == run_t.c.id, alias.c.question_id == question_id]
+        on = [alias.c.run_id == run_t.c.id, is_question(alias, question_id)]
         joined = joined.outerjoin(alias, sa.and_(*on, *([] if when is None else [when])))
         aliases[label] = alias
     return joined, aliases
@@ -114,7 +115,7 @@ async def scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     reached = (
         sa.select(sa.literal(1))
         .select_from(
-            run_t.join(aware, sa.and_(aware.c.run_id == run_t.c.id, aware.c.question_id == k.AWARE))
+            run_t.join(aware, sa.and_(aware.c.run_id == run_t.c.id, is_question(aware, k.AWARE)))
         )
         .where(
             run_t.c.site_id == site_t.c.id,
@@ -136,29 +137,38 @@ async def scalars(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     return dict(row.one()._mapping)
 
 
-async def activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """K6 and K7: one pass over the year's energy-efficiency and trade-promotion runs,
-    each joined with the answers it has (no lookup of a question it does not ask)."""
-    energy = run_t.c.checklist_id == k.ENERGY_EFFICIENCY
-    trade = run_t.c.checklist_id == k.TRADE_PROMOTION
-    joined, facilities = joined_answers(run_t, {"facilities": k.FACILITIES_REACHED}, energy)
-    joined, events = joined_answers(
-        joined, {"eco": k.ECO_PRODUCTS, "suppliers": k.SUPPLIERS}, trade
+def _counted_runs(checklist_id: str, scope: Scope) -> list[Any]:
+    """The year's runs of a checklist that count (submitted, department, review)."""
+    return [
+        *submitted(checklist_id, scope.start, scope.end),
+        *department_condition(scope),
+        *review_condition(scope),
+    ]
+
+
+def _answer_total(checklist_id: str, question_id: str, scope: Scope) -> Any:
+    """The sum of one numeric answer over the year's counted runs of a checklist, as
+    a scalar subquery: the runs from ix_run_checklist_status_submitted, each answer
+    from its question's partial index (migration 0011), neither table touched."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(answer_t.c.value_number), 0))
+        .select_from(run_t.join(answer_t, answer_t.c.run_id == run_t.c.id))
+        .where(is_question(answer_t, question_id), *_counted_runs(checklist_id, scope))
+        .scalar_subquery()
     )
-    statement = (
-        sa.select(
-            count_if(energy, facilities["facilities"].c.value_number).label("k6"),
-            count_if(trade).label("k7_events"),
-            count_if(trade, events["eco"].c.value_number).label("k7_products"),
-            count_if(trade, events["suppliers"].c.value_number).label("k7_suppliers"),
-        )
-        .select_from(joined)
-        .where(
-            run_t.c.checklist_id.in_([k.ENERGY_EFFICIENCY, k.TRADE_PROMOTION]),
-            *submitted(None, scope.start, scope.end),
-            *department_condition(scope),
-            *review_condition(scope),
-        )
+
+
+async def activities(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """K6 and K7: the events counted and three answers summed, each its own subquery
+    (one pass of two covering indexes per figure rather than one pass over the runs
+    of both checklists with a lookup per run and question)."""
+    trade = _counted_runs(k.TRADE_PROMOTION, scope)
+    events = sa.select(sa.func.count()).select_from(run_t).where(*trade).scalar_subquery()
+    statement = sa.select(
+        _answer_total(k.ENERGY_EFFICIENCY, k.FACILITIES_REACHED, scope).label("k6"),
+        events.label("k7_events"),
+        _answer_total(k.TRADE_PROMOTION, k.ECO_PRODUCTS, scope).label("k7_products"),
+        _answer_total(k.TRADE_PROMOTION, k.SUPPLIERS, scope).label("k7_suppliers"),
     )
     return dict((await session.exec(statement)).one()._mapping)
 
@@ -187,7 +197,7 @@ def _run_conditions(
             sa.exists(
                 sa.select(sa.literal(1)).where(
                     answer.c.run_id == run.c.id,
-                    answer.c.question_id == require[0],
+                    is_question(answer, require[0]),
                     answer.c.value_text == require[1],
                 )
             )
@@ -289,15 +299,11 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
         .label("rank")
     )
     ranked = sa.select(runs.c.site_id, runs.c.stage, rank).subquery("ranked_models")
-    site_ok = (
-        sa.select(sa.literal(1))
-        .where(site_t.c.id == ranked.c.site_id, *site_conditions(scope, [k.CLUSTER_KIND]))
-        .limit(1)
-        .scalar_subquery()
-    )
+    # The operating clusters read once into a hash, not looked up per latest run.
+    clusters = sa.select(site_t.c.id).where(*site_conditions(scope, [k.CLUSTER_KIND]))
     statement = sa.select(
         count_if(ranked.c.stage == "applied"), count_if(ranked.c.stage == "building")
-    ).where(ranked.c.rank == 1, site_ok.is_not(None))
+    ).where(ranked.c.rank == 1, ranked.c.site_id.in_(clusters))
     applied, building = (await session.exec(statement)).one()
     return as_int(applied), as_int(building)
 

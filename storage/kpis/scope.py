@@ -122,6 +122,14 @@ def submitted(checklist_id: str | None, since: datetime, until: datetime, run=ru
     return conditions
 
 
+def is_question(answer, question_id: str) -> Any:
+    """``answer`` (the table or an alias) is the answer to this question. The id is
+    written into the SQL, not bound: a partial index "WHERE question_id = '...'"
+    (migration 0011) is only chosen when the planner sees the value (SQLite always,
+    PostgreSQL once it switches a prepared statement to its generic plan)."""
+    return answer.c.question_id == sa.literal(question_id, literal_execute=True)
+
+
 def count_if(condition, value: Any = 1) -> Any:
     """SUM(CASE WHEN condition THEN value ELSE 0 END), 0 when there are no rows."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)

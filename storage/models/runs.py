@@ -26,7 +26,16 @@ class ChecklistRun(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_run_site_status_submitted", "site_id", "status", "submitted_at"),
         sa.Index("ix_run_person_status", "person_id", "status"),
-        sa.Index("ix_run_checklist_status_submitted", "checklist_id", "status", "submitted_at"),
+        # A checklist's runs of a year, read from the index alone on PostgreSQL
+        # (/summary K2, K6, K7; SQLite's indexes hold id as the rowid): migration 0011.
+        sa.Index(
+            "ix_run_checklist_status_submitted",
+            "checklist_id",
+            "status",
+            "submitted_at",
+            "id",
+            "site_id",
+        ),
         # The year's checks over every checklist (/summary): migration 0007.
         sa.Index("ix_run_status_submitted", "status", "submitted_at"),
         # A site's latest run of one checklist (/summary K1, K3-K5): migration 0010.
@@ -63,12 +72,40 @@ class ChecklistRun(SQLModel, table=True):
     submitted_at: datetime | None = None
 
 
+# The answers /summary reads over every run of a checklist (K2, K6, K7), each with
+# a small partial index (run_id, question_id, value) of its own rows: migration 0011. The ids are
+# storage/kpis/keys.py's (tests/test_kpi_keys.py checks both lists, and that the
+# text ones are short enough for an index entry).
+KPI_INDEXED_ANSWERS = {
+    "enterprise": "value_text",
+    "stage": "value_text",
+    "facilities_reached": "value_number",
+    "eco_products": "value_number",
+    "suppliers": "value_number",
+}
+
+
+def _one_question_index(question_id: str, value_column: str) -> sa.Index:
+    where = sa.text(f"question_id = '{question_id}'")
+    return sa.Index(
+        f"ix_answer_q_{question_id}",
+        "run_id",
+        "question_id",  # matching the unique index's two columns, SQLite prefers this one
+        value_column,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
 class Answer(SQLModel, table=True):
     """One answer, typed: choices and text in value_text, numbers in value_number,
     dates in value_date, several choices or a location in value_json."""
 
     __tablename__ = "answer"
-    __table_args__ = (sa.UniqueConstraint("run_id", "question_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "question_id"),
+        *(_one_question_index(*pair) for pair in KPI_INDEXED_ANSWERS.items()),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="checklist_run.id")
