@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, literal
+from sqlalchemy import bindparam, delete, func, literal, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -190,14 +190,24 @@ async def _upsert_offered(session: AsyncSession, person_id: int, stored: list) -
             set_committed_value(memo.offered, "payloads", stored)
         else:
             memo.offered = OfferedChoices(person_id=person_id, payloads=stored)
-    now = utcnow()
-    statement = _insert(session)(OfferedChoices).values(
-        person_id=person_id, payloads=stored, updated_at=now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["person_id"], set_={"payloads": stored, "updated_at": now}
-    )
-    await session.exec(statement)
+    values = {"person_id": person_id, "payloads": stored, "updated_at": utcnow()}
+    await session.flush()  # the turn's writes in their order, as an ORM statement would
+    await session.exec(_UPSERT_OFFERED, params=values)
+
+
+# Written as text, which SQLAlchemy compiles once: its dialect INSERT ... ON CONFLICT
+# constructs are never cached (inherit_cache = False) and were compiled at every
+# turn (~1.3 ms of CPU each, ~0.9 per answer). The same SQL on SQLite and PostgreSQL.
+_offered = OfferedChoices.__table__
+_UPSERT_OFFERED = text(
+    "INSERT INTO offered_choices (person_id, payloads, updated_at) "
+    "VALUES (:person_id, :payloads, :updated_at) "
+    "ON CONFLICT (person_id) DO UPDATE "
+    "SET payloads = excluded.payloads, updated_at = excluded.updated_at"
+).bindparams(
+    bindparam("payloads", type_=_offered.c.payloads.type),
+    bindparam("updated_at", type_=_offered.c.updated_at.type),
+)
 
 
 async def remember_screen(

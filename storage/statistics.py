@@ -5,7 +5,7 @@ run R to question Q" it took the unique (run_id, question_id) index and a lookup
 the 9.4 M-row answer table over migration 0011's small covering index of that
 question: /summary's K6/K7 took 619 ms instead of 98 ms at 1,000,000 checks. A
 sampled ANALYZE (analysis_limit rows per index) takes ~10 ms at that size, so the
-bot runs one at start and then every few hours, as the data grows from nothing.
+bot runs one at start and then every hour, as the data grows from nothing.
 PostgreSQL's autovacuum keeps its own statistics: nothing to do there.
 """
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # Rows sampled per index: enough to tell a covering index of one question from the
 # table's unique index, cheap at any size.
 ANALYSIS_LIMIT = 400
-REFRESH_SECONDS = 6 * 3600
+REFRESH_SECONDS = 3600
 
 
 async def refresh_statistics(database: Database) -> None:

@@ -14,7 +14,7 @@ times after one warm-up run; the median is compared with a plain SELECT count(*)
 FROM answer timed the same way. The indicators computed one query after another
 (concurrent=False) are shown for reference. On PostgreSQL the loaded tables are
 VACUUM ANALYZEd first, as autovacuum would have after such a load (--no-analyze:
-not); SQLite gets the sampled ANALYZE the bot runs at start and every 6 hours
+not); SQLite gets the sampled ANALYZE the bot runs at start and every hour
 (storage/statistics.py; --analyze: a full ANALYZE instead).
 Goal: summary <= 0.5 s on both databases. Not collected by pytest (norecursedirs).
 """
@@ -307,7 +307,7 @@ async def run(url: str, label: str, sites: int, checks: int, repeat: int, analyz
             analyze = False  # measured as it was left
         loaded = time.perf_counter() - began
         if database.is_sqlite and not analyze:
-            await refresh_statistics(database)  # what the bot does at start, then every 6 h
+            await refresh_statistics(database)  # what the bot does at start, then hourly
         elif analyze:
             async with database.engine.connect() as connection:
                 if database.is_sqlite:

@@ -114,6 +114,7 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     sql: Counter = field(default_factory=Counter)
     statements: Counter = field(default_factory=Counter)
+    api_calls: Counter = field(default_factory=Counter)  # Bot API method -> calls
 
     @property
     def rate(self) -> float:
@@ -213,6 +214,7 @@ async def measure(tg, child: Child, phase: Phase, user_ids, steps_of, args) -> P
         await asyncio.wait_for(tg.polling.wait(), 120)
         await asyncio.sleep(0.5)  # start-up work (what the last run left) is done
         before, cpu, polls = await child.counters(), cpu_seconds(child.process.pid), tg.polls
+        sent_before = len(tg.sent)
         began = time.perf_counter()
         await asyncio.gather(
             *(
@@ -224,6 +226,7 @@ async def measure(tg, child: Child, phase: Phase, user_ids, steps_of, args) -> P
         await asyncio.sleep(0.2)  # the last replies' bookkeeping
         phase.cpu = cpu_seconds(child.process.pid) - cpu
         phase.polls = tg.polls - polls
+        phase.api_calls = Counter(record.method for record in tg.sent[sent_before:])
         after = await child.counters()
     finally:
         await child.stop()
@@ -326,6 +329,11 @@ def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool
     headers += ["polls/answer", "SQL/answer", "BEGIN/answer", "checkouts/answer"]
     print(table(headers, rows))
     ok = not baseline.errors
+    echo_calls = ", ".join(
+        f"{count / (baseline.answers or 1):.2f} {method}"
+        for method, count in baseline.api_calls.most_common()
+    )
+    print(f"echo: Bot API calls per answer besides getUpdates: {echo_calls}")
     cpu_echo = baseline.per_answer(baseline.cpu)
     for p in phases:
         rate = p.rate / baseline.rate if baseline.rate else 0.0
@@ -341,6 +349,11 @@ def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool
             f"{count / (p.answers or 1):.2f} {text}" for text, count in p.statements.most_common(12)
         )
         print(f"  per answer: {common}")
+        calls = ", ".join(
+            f"{count / (p.answers or 1):.2f} {method}"
+            for method, count in p.api_calls.most_common()
+        )
+        print(f"  Bot API calls per answer besides getUpdates: {calls}")
         where = f"{n} inspectors, {p.name.removeprefix('ours (').rstrip(')')}"
         record(
             "5",
