@@ -29,9 +29,7 @@ async def sqlite_plan(database, query) -> str:
     statement, parameters = sent[-1]
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        cursor = await raw.driver_connection.execute(
-            "EXPLAIN QUERY PLAN " + statement, parameters
-        )
+        cursor = await raw.driver_connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
         return "\n".join(row[-1] for row in await cursor.fetchall())
 
 
