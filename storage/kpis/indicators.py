@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,14 +13,6 @@ from storage.kpis import queries as q
 from storage.kpis.report_status import report_statuses
 from storage.kpis.results import Kpis, Ratio
 from storage.kpis.scope import LOCAL_TZ, START_YEAR, Scope, as_int
-
-
-async def _jit_off(session: AsyncSession) -> None:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Short index-driven queries whose estimated cost (correlated subqueries)
-        # crosses jit_above_cost: compiling them would take longer than running
-        # them. For this transaction only.
-        await session.exec(sa.text("SET LOCAL jit = off"))
 
 
 def _can_fan_out(session: AsyncSession) -> bool:
@@ -34,8 +25,8 @@ def _can_fan_out(session: AsyncSession) -> bool:
 
 
 async def _on_own_connection(engine: AsyncEngine, query, scope: Scope):
+    # (PostgreSQL sessions run without JIT: storage.db.create_engine.)
     async with AsyncSession(engine, expire_on_commit=False) as own:
-        await _jit_off(own)
         return await query(own, scope)
 
 
@@ -75,7 +66,6 @@ async def compute_kpis(
             *(_on_own_connection(session.bind, query, scope) for query in queries)
         )
     else:
-        await _jit_off(session)
         results = [await query(session, scope) for query in queries]
     return _kpis(scope, *results)
 

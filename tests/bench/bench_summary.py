@@ -304,7 +304,7 @@ async def run(url: str, label: str, sites: int, checks: int, repeat: int, analyz
         if counts is None:
             counts = await load(database, sites, checks)
         else:
-            analyze = False  # measured as it was left
+            analyze = False  # measured as it was left (the time below is the count)
         loaded = time.perf_counter() - began
         if database.is_sqlite and not analyze:
             await refresh_statistics(database)  # what the bot does at start, then hourly
