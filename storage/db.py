@@ -39,9 +39,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # 16 MB of pages per connection instead of 2 MB: /summary's indexes at 1,000,000
-    # checks were read from the OS again at every query (half of K2's time in read()).
-    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 

@@ -59,13 +59,16 @@ async def year_figures(
     year: int,
     settings: ReportSettings,
     today: date | None = None,
+    concurrent: bool = True,
     **filters: str | None,
 ) -> YearFigures:
     """The year's indicators with targets and status; ``filters``: department,
-    commune, old_district (storage.kpis.compute_kpis)."""
+    commune, old_district (storage.kpis.compute_kpis, its queries side by side unless
+    not ``concurrent``)."""
     kpis = await compute_kpis(
         session,
         year,
+        concurrent=concurrent,
         timezone=settings.timezone,
         start_year=settings.targets.start_year,
         review_rule=settings.review_rule,

@@ -121,7 +121,9 @@ async def write_export(
 ) -> tuple[Path, int]:
     """The workbook and the number of checks in it."""
     scope = settings.scope(year, **filters)
-    figures = await year_figures(session, year, settings, today, **filters)
+    # One query after another: side by side, each on its own connection with its own
+    # page cache, they raised the export's peak memory for half a second saved.
+    figures = await year_figures(session, year, settings, today, concurrent=False, **filters)
     data = ExportData(
         year,
         language,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,10 +25,30 @@ def _can_fan_out(session: AsyncSession) -> bool:
     return bind.dialect.name != "sqlite" or bind.url.database not in (None, "", ":memory:")
 
 
+# SQLite's page cache for the length of one indicator query, in KiB. The queries
+# read a few MB of index pages, some of them many times (K2 looks up the answers of
+# 50,000 runs): in the default 2 MB they were read from the OS again and again (K2 at
+# 1,000,000 checks: 500 ms; 266 ms with 16 MB). Given back afterwards, so the pool's
+# idle connections hold 2 MB each, not 16.
+QUERY_CACHE_KIB = 16_384
+_DEFAULT_CACHE_KIB = 2_000
+
+
+async def _run(query, session: AsyncSession, scope: Scope):
+    """``query`` on ``session``, on SQLite with the larger page cache meanwhile.
+    (PostgreSQL sessions run without JIT: storage.db.create_engine.)"""
+    if session.bind is None or session.bind.dialect.name != "sqlite":
+        return await query(session, scope)
+    await session.exec(sa.text(f"PRAGMA cache_size=-{QUERY_CACHE_KIB}"))
+    try:
+        return await query(session, scope)
+    finally:
+        await session.exec(sa.text(f"PRAGMA cache_size=-{_DEFAULT_CACHE_KIB}"))
+
+
 async def _on_own_connection(engine: AsyncEngine, query, scope: Scope):
-    # (PostgreSQL sessions run without JIT: storage.db.create_engine.)
     async with AsyncSession(engine, expire_on_commit=False) as own:
-        return await query(own, scope)
+        return await _run(query, own, scope)
 
 
 async def compute_kpis(
@@ -66,7 +87,7 @@ async def compute_kpis(
             *(_on_own_connection(session.bind, query, scope) for query in queries)
         )
     else:
-        results = [await query(session, scope) for query in queries]
+        results = [await _run(query, session, scope) for query in queries]
     return _kpis(scope, *results)
 
 

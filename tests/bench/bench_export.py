@@ -20,16 +20,12 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from tests.bench.bench_summary import PG, PG_ADMIN_DB, PG_HOST, PG_PORT, PG_USER, YEAR, load
 from tests.bench.common import record
@@ -39,69 +35,9 @@ GOAL_RSS_MB = 150
 FLAT = 1.25
 
 
-def _peak_mb() -> float:
-    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries the
-    high-water mark of the memory an exec replaces into it, and subprocess starts
-    the child with vfork, so ru_maxrss began at the parent's RSS (the loaded rows:
-    164 MB for every mode alike at --quick). VmHWM belongs to the current image."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:  # not Linux
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
-
-
-def _year_rows_statement(scope):
-    from storage.kpis.rows import checks_joined, in_scope
-    from storage.kpis.scope import answer_t, run_t
-
-    joined = checks_joined().outerjoin(answer_t, answer_t.c.run_id == run_t.c.id)
-    return (
-        sa.select(run_t.c.id, answer_t.c.question_id, answer_t.c.value_text)
-        .select_from(joined)
-        .where(*in_scope(scope))
-    )
-
-
-def _count_statement(scope):
-    from storage.kpis.scope import run_t, submitted
-
-    return (
-        sa.select(sa.func.count())
-        .select_from(run_t)
-        .where(*submitted(None, scope.start, scope.end))
-    )
-
-
-async def _child(mode: str, url: str, out: str) -> dict:
-    from handlers.reports import ReportSettings, export_xlsx
-    from storage.db import Database
-
-    database = Database(url)
-    settings = ReportSettings(out_dir=Path(out).parent)
-    began = time.perf_counter()
-    rows = 0
-    async with database.session() as session:
-        if mode == "export":
-            await export_xlsx(session, YEAR, Path(out), settings=settings)
-            rows = (await session.exec(_count_statement(settings.scope(YEAR)))).one()[0]
-        else:
-            statement = _year_rows_statement(settings.scope(YEAR))
-            if mode == "select":
-                result = await session.stream(statement.execution_options(yield_per=10_000))
-                async for partition in result.partitions():
-                    rows += len(partition)
-            else:  # "fetchall": everything in memory at once
-                rows = len((await session.exec(statement)).all())
-    seconds = time.perf_counter() - began
-    await database.dispose()
-    size = Path(out).stat().st_size if mode == "export" else 0
-    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb(), "bytes": size}
-
-
 def _measure(mode: str, url: str, folder: str) -> dict:
     out = str(Path(folder) / f"{mode}-{uuid.uuid4().hex[:6]}.xlsx")
-    command = [sys.executable, "-m", "tests.bench.bench_export", "--child", mode, url, out]
+    command = [sys.executable, "-m", "tests.bench.export_child", mode, url, out, str(YEAR)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{mode} failed:\n{done.stderr[-2000:]}")
@@ -224,11 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", type=int, default=10_000)
     parser.add_argument("--checks", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 checks")
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "URL", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(asyncio.run(_child(*args.child))))
-        return 0
     if args.quick:
         args.sites, args.checks = 1_000, 20_000
     asyncio.run(_main(args))
