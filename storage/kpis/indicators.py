@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -79,6 +80,8 @@ async def compute_kpis(
         start_year=start_year,
         review_rule=review_rule,
     )
+    if review_rule == "all":
+        scope = replace(scope, any_rejected=await q.any_rejected(session))
     queries = [q.denominators, q.scalars, q.retail, q.models, q.never_checked, report_statuses]
     if not scope.has_place:
         queries.append(q.activities)

@@ -60,17 +60,22 @@ def answer_value(question_id: str, column: str, run_id: Any = None) -> Any:
     )
 
 
-def joined_answers(runs, wanted: dict[str, str], when: Any = None):
+def joined_answers(runs, wanted: dict[str, str]):
     """``runs`` left-joined with one answer per question id of ``wanted`` (label ->
-    question id): (the join, label -> answer alias). One index lookup per run and
-    question, and none where ``when`` (a condition on the run) is false."""
+    question id): (the join, label -> answer alias)."""
     joined, aliases = runs, {}
     for label, question_id in wanted.items():
         alias = answer_t.alias(label)
-        on = [alias.c.run_id == run_t.c.id, is_question(alias, question_id)]
-        joined = joined.outerjoin(alias, sa.and_(*on, *([] if when is None else [when])))
+        on = sa.and_(alias.c.run_id == run_t.c.id, is_question(alias, question_id))
+        joined = joined.outerjoin(alias, on)
         aliases[label] = alias
     return joined, aliases
+
+
+async def any_rejected(session: AsyncSession) -> bool:
+    """Whether any check was ever rejected (the review table read to the first one)."""
+    found = sa.exists().where(review_t.c.state == "rejected")
+    return bool((await session.exec(sa.select(found))).scalar())
 
 
 async def denominators(session: AsyncSession, scope: Scope) -> dict[str, int]:
