@@ -256,7 +256,24 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
     await insert(database, Answer.__table__, answers)
     counts["answers"] += len(answers)
     counts["sites"] = sites
+    await _advance_sequences(database)
     return counts
+
+
+async def _advance_sequences(database: Database) -> None:
+    """PostgreSQL: the rows above were given their ids, so the id sequences still
+    start at 1, and the next row added the ordinary way (bench_contention's seeded
+    sites and inspectors) collided with site 1. SQLite takes max(rowid) + 1 itself."""
+    if database.is_sqlite:
+        return
+    async with database.engine.begin() as connection:
+        for table in ("person", "site", "checklist_run"):
+            await connection.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
 
 
 async def loaded_counts(database: Database) -> dict[str, int] | None:
