@@ -65,7 +65,8 @@ async def compute_kpis(
     review_rule: str = "all",
 ) -> Kpis:
     """Every indicator for a year: six read-only queries for the figures and three on
-    the small deadline, confirmation and department tables.
+    the small deadline, confirmation and department tables (under the "all" review
+    rule, after one look at whether any check was ever rejected).
 
     With ``concurrent`` (the default) the queries run at the same time, each on its
     own pooled connection of the session's engine (they only read committed data);

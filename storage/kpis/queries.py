@@ -1,8 +1,10 @@
 """The indicator queries, one function per group of figures (see compute_kpis).
 
-Each is written so that it does index lookups per site or per run whatever the
-planner's statistics: correlated scalar subqueries, which PostgreSQL never turns
-into joins, and MATERIALIZED CTEs.
+Per-site figures are index lookups per site whatever the planner's statistics
+(correlated scalar subqueries, which PostgreSQL never turns into joins, and
+MATERIALIZED CTEs); figures over every run of a checklist (K2, K6, K7) join the runs
+with their question's partial index (migration 0011), whose id is written into the
+SQL so the planner can match it (scope.is_question).
 """
 
 from __future__ import annotations

@@ -72,10 +72,10 @@ class ChecklistRun(SQLModel, table=True):
     submitted_at: datetime | None = None
 
 
-# The answers /summary reads over every run of a checklist (K2, K6, K7), each with
-# a small partial index (run_id, question_id, value) of its own rows: migration 0011. The ids are
-# storage/kpis/keys.py's (tests/test_kpi_keys.py checks both lists, and that the
-# text ones are short enough for an index entry).
+# The answers /summary reads over every run of a checklist (K2, K6, K7), each with a
+# small partial index (run_id, question_id, value) of its own rows: migration 0011.
+# The ids are storage/kpis/keys.py's (tests/test_kpi_keys.py checks both lists, and
+# that the text ones are short enough for an index entry).
 KPI_INDEXED_ANSWERS = {
     "enterprise": "value_text",
     "stage": "value_text",
@@ -90,7 +90,9 @@ def _one_question_index(question_id: str, value_column: str) -> sa.Index:
     return sa.Index(
         f"ix_answer_q_{question_id}",
         "run_id",
-        "question_id",  # matching the unique index's two columns, SQLite prefers this one
+        # With both of the unique index's columns, SQLite prefers this covering one
+        # once it has statistics (storage/statistics.py).
+        "question_id",
         value_column,
         sqlite_where=where,
         postgresql_where=where,
