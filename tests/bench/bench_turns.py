@@ -11,6 +11,10 @@ handler answers each update with one sendMessage carrying three inline buttons.
 The fake server and the simulated people share the parent's event loop, the same for
 both bots. Each person sends one update, waits for the reply, sends the next.
 
+A second reference, echo-calls, makes the Bot API calls a turn makes (a tap
+acknowledged and its message edited, then the echo sent): ours ÷ echo-calls is what
+the bot costs beyond its Telegram work. It is shown, not a goal.
+
 Figures: answers/s (updates answered / wall time of the phase), CPU per answer (the
 child's user+system time from /proc over the phase, every thread), getUpdates calls
 per answer, and SQL per answer counted in the child with SQLAlchemy events (cursor
@@ -286,11 +290,11 @@ async def ours(url: str, label: str, folder: Path, args) -> Phase:
         return await measure(tg, child, phase, users, supermarket_steps, args)
 
 
-async def echo(folder: Path, args) -> Phase:
-    phase = Phase("echo")
+async def echo(folder: Path, args, kind: str = "echo") -> Phase:
+    phase = Phase(kind)
     async with CountingTelegram() as tg:
         urls = ["--token", tg.token, "--api", tg.api_base_url, "--files", tg.file_base_url]
-        child = Child("echo", urls, folder)
+        child = Child(kind, urls, folder)
         users = [FIRST_ECHO_USER + i for i in range(args.inspectors)]
         return await measure(tg, child, phase, users, echo_steps, args)
 
@@ -302,13 +306,13 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool:
+def report(phases: list[Phase], baseline: Phase, calls: Phase, n: int, elapsed: float) -> bool:
     print(
         f"\nChecklist turns: {n} inspectors × {len(supermarket_steps(1))} updates, "
         "rate limiter off, each bot its own process, fake Telegram on 127.0.0.1"
     )
     rows = []
-    for p in [*phases, baseline]:
+    for p in [*phases, baseline, calls]:
         answers = p.answers or 1
         rows.append(
             (
@@ -328,13 +332,15 @@ def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool
     headers = ["bot", "answers", "errors", "answers/s", "CPU ms/answer", "p50 ms", "p95 ms"]
     headers += ["polls/answer", "SQL/answer", "BEGIN/answer", "checkouts/answer"]
     print(table(headers, rows))
-    ok = not baseline.errors
-    echo_calls = ", ".join(
-        f"{count / (baseline.answers or 1):.2f} {method}"
-        for method, count in baseline.api_calls.most_common()
-    )
-    print(f"echo: Bot API calls per answer besides getUpdates: {echo_calls}")
+    ok = not baseline.errors and not calls.errors
+    for reference in (baseline, calls):
+        made = ", ".join(
+            f"{count / (reference.answers or 1):.2f} {method}"
+            for method, count in reference.api_calls.most_common()
+        )
+        print(f"{reference.name}: Bot API calls per answer besides getUpdates: {made}")
     cpu_echo = baseline.per_answer(baseline.cpu)
+    cpu_calls = calls.per_answer(calls.cpu)
     for p in phases:
         rate = p.rate / baseline.rate if baseline.rate else 0.0
         cpu = p.per_answer(p.cpu) / cpu_echo if cpu_echo else float("nan")
@@ -349,11 +355,16 @@ def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool
             f"{count / (p.answers or 1):.2f} {text}" for text, count in p.statements.most_common(12)
         )
         print(f"  per answer: {common}")
-        calls = ", ".join(
+        made = ", ".join(
             f"{count / (p.answers or 1):.2f} {method}"
             for method, count in p.api_calls.most_common()
         )
-        print(f"  Bot API calls per answer besides getUpdates: {calls}")
+        print(f"  Bot API calls per answer besides getUpdates: {made}")
+        beyond = p.per_answer(p.cpu) / cpu_calls if cpu_calls else float("nan")
+        print(
+            f"  CPU per answer {beyond:.2f}× echo-calls' (an echo making a turn's Bot API "
+            f"calls: {cpu_calls * 1000:.2f} ms, the bare echo {cpu_echo * 1000:.2f} ms)"
+        )
         where = f"{n} inspectors, {p.name.removeprefix('ours (').rstrip(')')}"
         record(
             "5",
@@ -376,10 +387,11 @@ def report(phases: list[Phase], baseline: Phase, n: int, elapsed: float) -> bool
             f"≤ {GOAL_STATEMENTS:g} + BEGIN/COMMIT",
             sql <= GOAL_STATEMENTS,
         )
+        record("5", f"turns: CPU per answer ÷ echo-calls ({where})", f"{beyond:.2f}×")
         if p.errors:
             record("5", f"turns: errors ({where})", str(len(p.errors)), "0", False)
         ok = ok and not p.errors
-    for p in [*phases, baseline]:
+    for p in [*phases, baseline, calls]:
         for error in p.errors[:3]:
             print(f"  {p.name} error: {error}")
     print(f"(benchmark took {elapsed:.0f} s)")
@@ -402,10 +414,11 @@ async def main_async(args) -> bool:
                 finally:
                     await drop_postgres(args.postgresql, url)
         baseline = await echo(folder, args)
-        if any(p.errors for p in [*phases, baseline]):
+        calls = await echo(folder, args, "echo-calls")
+        if any(p.errors for p in [*phases, baseline, calls]):
             for log in folder.glob("*.log"):
                 print(f"--- {log.name} (tail)\n" + log.read_text(errors="replace")[-2000:])
-    return report(phases, baseline, args.inspectors, time.perf_counter() - began)
+    return report(phases, baseline, calls, args.inspectors, time.perf_counter() - began)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -423,7 +436,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per reply")
     parser.add_argument("--profile", type=Path, help="cProfile each child into this folder")
-    parser.add_argument("--child", choices=("bot-SQLite", "bot-PostgreSQL", "echo"))
+    parser.add_argument("--child", choices=("bot-SQLite", "bot-PostgreSQL", "echo", "echo-calls"))
     parser.add_argument("--stats", type=Path)
     parser.add_argument("--config")
     parser.add_argument("--token")

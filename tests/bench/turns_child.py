@@ -5,12 +5,17 @@ bot   `fieldbot --config FILE run`, as the console script runs it, with AIORateL
       checkout; SIGUSR1 writes the counters to a JSON file.
 echo  a bare python-telegram-bot Application (long polling, concurrent updates) that
       answers each update with one message carrying three inline buttons.
+echo-calls  the same, making the Bot API calls a checklist turn makes: a tap is
+      acknowledged (answerCallbackQuery) and its message edited (the chosen answer
+      shown, the buttons gone) before the next message is sent. Not a goal: it shows
+      how much of the bot's cost the Telegram work alone accounts for.
 BENCH_PROFILE=FILE runs either under cProfile and writes the profile at exit.
 """
 
 from __future__ import annotations
 
 import cProfile
+import functools
 import json
 import os
 import re
@@ -22,6 +27,7 @@ from unittest import mock
 TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)|\b(pg_\w+)\(", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)  # the same few statements, parsed once (not our CPU)
 def statement_kind(statement: str) -> str:
     """ "SELECT person", "UPDATE checklist_run", "SELECT pg_try_advisory_xact_lock"."""
     verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
@@ -84,7 +90,16 @@ async def echo(update, context) -> None:
     await context.bot.send_message(chat.id, text, reply_markup=InlineKeyboardMarkup([buttons]))
 
 
-def run_echo(args) -> int:
+async def echo_with_calls(update, context) -> None:
+    """A tap: acknowledged and its message edited, as a turn does, then the echo."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.answer()
+        await query.message.edit_text(f"→ {query.data}")  # "echo" is the next message's
+    await echo(update, context)
+
+
+def run_echo(args, handler=echo) -> int:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, TypeHandler
 
@@ -98,7 +113,7 @@ def run_echo(args) -> int:
         .connection_pool_size(64)
         .build()
     )
-    application.add_handler(TypeHandler(Update, echo))
+    application.add_handler(TypeHandler(Update, handler))
     application.run_polling(
         poll_interval=0.0,
         timeout=30,
@@ -109,7 +124,10 @@ def run_echo(args) -> int:
 
 
 def run(args) -> int:
-    work = run_echo if args.child == "echo" else run_bot
+    work = {
+        "echo": run_echo,
+        "echo-calls": lambda args: run_echo(args, echo_with_calls),
+    }.get(args.child, run_bot)
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
         return work(args)
