@@ -3,8 +3,9 @@ source with ast (nothing is imported): storage never imports handlers or bot,
 handlers never import bot, and no modules import each other in a cycle.
 
 Cycles are looked for among the imports run when a module loads (at module level,
-outside ``if TYPE_CHECKING:``): a function's own import runs later and cannot
-deadlock start-up. The layer rule counts every import, those too."""
+outside ``if TYPE_CHECKING:``), a submodule's import counting its packages' too: a
+function's own import runs later and cannot deadlock start-up. The layer rule
+counts every import, those too."""
 
 from __future__ import annotations
 
@@ -88,7 +89,21 @@ def import_graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
             every[name].add(target)
             if loading:
                 at_load[name].add(target)
+                at_load[name].update(_parents_run_first(name, target, files))
     return every, at_load
+
+
+def _parents_run_first(name: str, target: str, files: dict[str, Path]) -> set[str]:
+    """The packages whose __init__ loading ``target`` runs first: "from a.b.c import x"
+    runs a.b's __init__, and whatever that imports, before a.b.c. A package the
+    importer is itself in has started loading already, so it does not run again."""
+    parts = target.split(".")
+    parents = {".".join(parts[:end]) for end in range(1, len(parts))}
+    return {
+        parent
+        for parent in parents
+        if parent in files and parent != name and not name.startswith(parent + ".")
+    }
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -25,7 +25,7 @@ from handlers.targets import (
     parse_targets,
     status,
 )
-from storage import people, sites
+from storage import corrections, people, runs, sites
 from storage.db import Database
 from storage.kpis import Scope, SiteRef, compute_kpis
 from storage.models import ChecklistRun, Deadline, ReportConfirmation, Site
@@ -555,3 +555,39 @@ def test_percentages_are_written_the_vietnamese_way():
     assert percent_text(1 / 7) == "14,3%"
     assert percent_text(1 / 7, "en") == "14.3%"
     assert percent_text(None) == "—"
+
+
+async def test_k2_tells_enterprises_apart_in_any_case_and_follows_a_correction(db, tmp_path):
+    """Vietnamese capitals fold on every database (SQL lower() folds only A-Z on
+    SQLite), and a correction that renames the enterprise moves the check to the
+    model of its new name."""
+    engine = Engine(db, ChecklistRegistry.load(), EngineSettings(timezone=TZ, media_dir=tmp_path))
+    driver = Driver(engine, db)
+    driver.site_ids = await seed(db)
+    first = await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-2",
+        model("CÔNG TY ĐẠI PHÚ", "building", "01/03/2025"),
+        utc(2025, 3, 1),
+    )
+    later = await driver.check(
+        "ttkc",
+        "cleaner_production",
+        "CCN-2",
+        model("  công ty đại phú ", "applied", "01/06/2025"),
+        utc(2025, 6, 1),
+    )
+    async with db.session() as session:
+        kpis = await compute_kpis(session, 2025, timezone=TZ, concurrent=False)
+        assert (kpis.k2_applied, kpis.k2_building) == (1, 0)  # one model, now applied
+        assert (await session.get(ChecklistRun, first)).enterprise_key == "công ty đại phú"
+        fixed = await runs.answers_of(session, later)
+        fixed["enterprise"].value_text = "Công ty Ánh Dương"
+        person = await people.find_by_account(session, "terminal", "ttkc")
+        await corrections.change_answers(
+            session, later, fixed, changed_by_id=person.id, reason="Sai tên doanh nghiệp"
+        )
+        await session.commit()
+        kpis = await compute_kpis(session, 2025, timezone=TZ, concurrent=False)
+        assert (kpis.k2_applied, kpis.k2_building) == (1, 1)  # two models

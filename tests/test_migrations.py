@@ -107,3 +107,53 @@ async def test_the_first_upgrade_seeds_the_six_departments(db):
     async with db.engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM department"))).scalar_one()
     assert count == 6
+
+
+async def test_0012_gives_the_checks_already_made_their_enterprise_key(empty_database):
+    """K2 reads checklist_run.enterprise_key: the checks submitted before it existed
+    get theirs from their enterprise answer (none: the empty name, as before)."""
+    database = empty_database.connect()
+    engine = database.engine
+    try:
+        await upgrade(engine, "0011")
+        async with engine.begin() as connection:
+            person = (
+                await connection.execute(
+                    text(
+                        "INSERT INTO person (name, role, department_code, language, active, "
+                        "created_at) VALUES ('A', 'inspector', 'QLTM', 'vi', true, "
+                        "'2025-01-01') RETURNING id"
+                    )
+                )
+            ).scalar()
+            for run_id, checklist, name in (
+                (1, "cleaner_production", "  CÔNG TY Đại Phú "),
+                (2, "cleaner_production", None),
+                (3, "supermarket", None),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO checklist_run (id, person_id, checklist_id, "
+                        "checklist_version, status, phase, editing, channel, started_at, "
+                        "updated_at, submitted_at) VALUES (:id, :person, :checklist, 1, "
+                        "'submitted', 'review', false, 'telegram', '2025-01-01', "
+                        "'2025-01-01', '2025-01-01')"
+                    ),
+                    {"id": run_id, "person": person, "checklist": checklist},
+                )
+                if name is not None:
+                    await connection.execute(
+                        text(
+                            "INSERT INTO answer (run_id, question_id, value_text, skipped, "
+                            "answered_at) VALUES (:id, 'enterprise', :name, false, '2025-01-01')"
+                        ),
+                        {"id": run_id, "name": name},
+                    )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            keys = await connection.execute(
+                text("SELECT id, enterprise_key FROM checklist_run ORDER BY id")
+            )
+            assert keys.all() == [(1, "công ty đại phú"), (2, ""), (3, None)]
+    finally:
+        await database.dispose()

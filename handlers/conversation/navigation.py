@@ -8,6 +8,7 @@ from handlers.checklist import Checklist
 from handlers.conversation.base import TurnBase
 from handlers.messages import Reply
 from storage import runs
+from storage.kpis.keys import note_enterprise
 from storage.models import ChecklistRun, utcnow
 
 
@@ -60,7 +61,9 @@ class Navigation(TurnBase):
             self._move(run, "question", missing.id, editing=True)
             return [Reply(self.t("answer_missing"))] + await self._question_prompt(run, checklist)
         # Answers to questions that no longer apply (an edit changed a condition) go.
-        await runs.delete_answers(self.session, run.id, checklist.obsolete_answers(answers))
+        obsolete = checklist.obsolete_answers(answers)
+        await runs.delete_answers(self.session, run.id, obsolete)
+        note_enterprise(run, {q: a for q, a in answers.items() if q not in obsolete})
         self._forget_answers()
         if run.supersedes_id:
             earlier = await self.session.get(ChecklistRun, run.supersedes_id)

@@ -13,7 +13,8 @@ Rules (domain.md, "Indicators and targets"):
 * K1 and K2 are cumulative: every submitted run from 1 January of the programme's
   start year to the end of the year asked for. K2 counts the latest run per
   (cluster, enterprise); enterprise names are compared trimmed and lower-cased
-  (SQL lower(): on SQLite only A–Z are folded).
+  (checklist_run.enterprise_key, written at submission and correction:
+  storage.kpis.keys.enterprise_key).
 * A department filter keeps the runs submitted by that department's people
   (denominators stay all operating sites); a commune or old-district filter keeps
   the sites there. Energy-efficiency and trade-promotion runs (K6, K7) have no

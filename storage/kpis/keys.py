@@ -4,6 +4,13 @@ indicator, so tests/test_kpi_keys.py checks every entry against the shipped file
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from storage.models import ENTERPRISE_KEY_LENGTH
+
+if TYPE_CHECKING:
+    from storage.models import Answer, ChecklistRun
+
 # Site kinds (storage.models.Site.kind) the indicators count.
 RETAIL_KINDS = ("supermarket", "trade_centre")
 CLUSTER_KIND = "industrial_cluster"
@@ -41,3 +48,18 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     ENERGY_EFFICIENCY: {FACILITIES_REACHED: ()},
     TRADE_PROMOTION: {ECO_PRODUCTS: (), SUPPLIERS: ()},
 }
+
+
+def enterprise_key(name: str | None) -> str:
+    """How K2 tells a cluster's models apart: the enterprise's name trimmed and
+    lower-cased (by Python, so "CÔNG TY" and "công ty" are one on every database)."""
+    return (name or "").strip().lower()[:ENTERPRISE_KEY_LENGTH]
+
+
+def note_enterprise(run: ChecklistRun, answers: dict[str, Answer]) -> None:
+    """Keeps a cleaner-production check's enterprise_key (what K2 ranks by, migration
+    0012) in step with its answers: called when it is submitted and when a
+    correction rewrites them."""
+    if run.checklist_id == CLEANER_PRODUCTION:
+        named = answers.get(ENTERPRISE)
+        run.enterprise_key = enterprise_key(named.value_text if named else None)

@@ -2,9 +2,10 @@
 
 Per-site figures are index lookups per site whatever the planner's statistics
 (correlated scalar subqueries, which PostgreSQL never turns into joins, and
-MATERIALIZED CTEs); figures over every run of a checklist (K2, K6, K7) join the runs
+MATERIALIZED CTEs); figures over every run of a checklist (K6, K7) join the runs
 with their question's partial index (migration 0011), whose id is written into the
-SQL so the planner can match it (scope.is_question).
+SQL so the planner can match it (scope.is_question); K2 ranks the runs in the order
+of their own partial index (migration 0012).
 """
 
 from __future__ import annotations
@@ -60,18 +61,6 @@ def answer_value(question_id: str, column: str, run_id: Any = None) -> Any:
         )
         .scalar_subquery()
     )
-
-
-def joined_answers(runs, wanted: dict[str, str]):
-    """``runs`` left-joined with one answer per question id of ``wanted`` (label ->
-    question id): (the join, label -> answer alias)."""
-    joined, aliases = runs, {}
-    for label, question_id in wanted.items():
-        alias = answer_t.alias(label)
-        on = sa.and_(alias.c.run_id == run_t.c.id, is_question(alias, question_id))
-        joined = joined.outerjoin(alias, on)
-        aliases[label] = alias
-    return joined, aliases
 
 
 async def any_rejected(session: AsyncSession) -> bool:
@@ -280,42 +269,57 @@ async def retail(session: AsyncSession, scope: Scope) -> dict[str, Any]:
 
 
 async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
-    """K2: the latest run per (cluster, enterprise) since the programme's start, by
-    ROW_NUMBER() over the runs. Ranking is within a site, so whether the site is an
-    operating cluster is checked after ranking, on the latest runs only."""
-    joined, answer = joined_answers(run_t, {"enterprise": k.ENTERPRISE, "stage": k.STAGE})
-    named = sa.func.coalesce(answer["enterprise"].c.value_text, "")
-    enterprise = sa.func.lower(sa.func.trim(named))
+    """K2: the latest run per (cluster, enterprise) since the programme's start. The
+    runs come from ix_run_models (migration 0012) in the order the window needs,
+    each model's together, oldest first, so neither the enterprise answers nor a
+    sort are read; only the latest runs look up their stage.
+
+    The window covers every counted run, not only those up to the year's end: a run
+    is its model's latest of the year when it is in [start, end) and the next one is
+    none or after the end. A range in the WHERE would let SQLite's planner, which
+    guesses that a range keeps a sixteenth of the rows, prefer the checklist's time
+    index and sort. Ranking is within a site, so whether the site is an operating
+    cluster is checked after ranking, on the latest runs only."""
+    checklist = sa.literal(k.CLEANER_PRODUCTION, literal_execute=True)  # the partial index
+    next_at = (
+        sa.func.lead(run_t.c.submitted_at)
+        .over(
+            partition_by=(run_t.c.site_id, run_t.c.enterprise_key),
+            order_by=(run_t.c.submitted_at, run_t.c.id),
+        )
+        .label("next_at")
+    )
     runs = materialized(
         sa.select(
             run_t.c.id.label("run_id"),
             run_t.c.site_id.label("site_id"),
             run_t.c.submitted_at.label("submitted_at"),
-            enterprise.label("enterprise"),
-            answer["stage"].c.value_text.label("stage"),
+            next_at,
         )
-        .select_from(joined)
         .where(
-            *submitted(k.CLEANER_PRODUCTION, scope.programme_start, scope.end),
+            run_t.c.checklist_id == checklist,
+            run_t.c.status == "submitted",
             *department_condition(scope),
             *review_condition(scope),
         )
         .cte("model_runs")
     )
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(runs.c.site_id, runs.c.enterprise),
-            order_by=(runs.c.submitted_at.desc(), runs.c.run_id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = sa.select(runs.c.site_id, runs.c.stage, rank).subquery("ranked_models")
+    stage = answer_t.alias("stage")
+    found = runs.outerjoin(stage, (stage.c.run_id == runs.c.run_id) & is_question(stage, k.STAGE))
+    latest = [
+        runs.c.submitted_at >= scope.programme_start,
+        runs.c.submitted_at < scope.end,
+        sa.or_(runs.c.next_at.is_(None), runs.c.next_at >= scope.end),
+    ]
     # The operating clusters read once into a hash, not looked up per latest run.
     clusters = sa.select(site_t.c.id).where(*site_conditions(scope, [k.CLUSTER_KIND]))
-    statement = sa.select(
-        count_if(ranked.c.stage == "applied"), count_if(ranked.c.stage == "building")
-    ).where(ranked.c.rank == 1, ranked.c.site_id.in_(clusters))
+    statement = (
+        sa.select(
+            count_if(stage.c.value_text == "applied"), count_if(stage.c.value_text == "building")
+        )
+        .select_from(found)
+        .where(*latest, runs.c.site_id.in_(clusters))
+    )
     applied, building = (await session.exec(statement)).one()
     return as_int(applied), as_int(building)
 

@@ -46,6 +46,7 @@ from storage.models.review import (
     ReviewNudge,
 )
 from storage.models.runs import (
+    ENTERPRISE_KEY_LENGTH,
     RUN_PHASES,
     RUN_STATUSES,
     Answer,
@@ -57,6 +58,7 @@ from storage.models.web import WebLoginLink, WebSecret, WebSession
 
 __all__ = [
     "CHANNELS",
+    "ENTERPRISE_KEY_LENGTH",
     "CONSENT_DECISIONS",
     "DELIVERY_STATUSES",
     "DEPARTMENTS",

@@ -19,6 +19,12 @@ RUN_STATUSES = ("draft", "submitted", "cancelled", "superseded")
 RUN_PHASES = ("site", "site_duplicate", "site_propose", "question", "review")
 
 
+# The checklist K2 counts (storage/kpis/keys.py: CLEANER_PRODUCTION), whose runs
+# alone are in ix_run_models.
+_MODELS = sa.text("checklist_id = 'cleaner_production'")
+ENTERPRISE_KEY_LENGTH = 255
+
+
 class ChecklistRun(SQLModel, table=True):
     """One filling of one checklist; while a draft, it is the conversation state."""
 
@@ -47,6 +53,19 @@ class ChecklistRun(SQLModel, table=True):
             "submitted_at",
             "id",
         ),
+        # K2's runs in the order it ranks them, each (cluster, enterprise) together and
+        # its latest last, read from the index alone: migration 0012.
+        sa.Index(
+            "ix_run_models",
+            "checklist_id",
+            "status",
+            "site_id",
+            "enterprise_key",
+            "submitted_at",
+            "id",
+            sqlite_where=_MODELS,
+            postgresql_where=_MODELS,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,14 +89,18 @@ class ChecklistRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
+    # A cleaner-production check's enterprise as K2 tells models apart (trimmed and
+    # lower-cased: storage.kpis.keys.enterprise_key), written when the check is submitted
+    # or corrected; NULL for every other checklist (migration 0012).
+    enterprise_key: str | None = Field(default=None, max_length=ENTERPRISE_KEY_LENGTH)
 
 
 # The answers /summary reads over every run of a checklist (K2, K6, K7), each with a
 # small partial index (run_id, question_id, value) of its own rows: migration 0011.
 # The ids are storage/kpis/keys.py's (tests/test_kpi_keys.py checks both lists, and
 # that the text ones are short enough for an index entry).
+# (The enterprise's had one until K2 read checklist_run.enterprise_key: migration 0012.)
 KPI_INDEXED_ANSWERS = {
-    "enterprise": "value_text",
     "stage": "value_text",
     "facilities_reached": "value_number",
     "eco_products": "value_number",

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from handlers.reports import ReportSettings, build_summary
 from storage.db import Database, upgrade
 from storage.kpis import compute_kpis
+from storage.kpis.keys import enterprise_key
 from storage.models import Answer, ChecklistRun, Person, Site
 from storage.statistics import refresh_statistics
 from tests.bench.common import record
@@ -246,7 +247,11 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
                 "submitted_at": None if status in ("draft", "cancelled") else moment,
             }
         )
-        answers += answers_for(checklist, run_id, moment, rng)
+        written = answers_for(checklist, run_id, moment, rng)
+        # What the bot writes on submission (storage.kpis.keys.note_enterprise).
+        named = [a["value_text"] for a in written if a["question_id"] == "enterprise"]
+        runs[-1]["enterprise_key"] = enterprise_key(named[0]) if named else None
+        answers += written
         if len(runs) >= BATCH:  # runs first: the answers refer to them
             await insert(database, ChecklistRun.__table__, runs)
             await insert(database, Answer.__table__, answers)
