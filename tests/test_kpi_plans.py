@@ -4,8 +4,11 @@ was the difference between 98 ms and 619 ms."""
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 
+from bot.cli import main
 from storage.kpis import queries
 from storage.kpis.scope import Scope
 from storage.statistics import refresh_statistics
@@ -50,3 +53,27 @@ async def test_with_the_bots_statistics_sqlite_reads_the_answers_from_their_own_
     assert "COVERING INDEX ix_run_models" in models, models
     assert "TEMP B-TREE" not in models, models
     assert "COVERING INDEX ix_answer_q_stage" in models
+
+
+async def test_fieldbot_summary_gathers_statistics_sqlite_never_had(
+    sqlite_db, sqlite_target, monkeypatch, tmp_path, capsys
+):
+    """A database filled without `fieldbot run` (imports only) has no statistics, and
+    SQLite then reads K2's stages through the unique answer index; the command
+    line's summary gathers them first, and its plan is the bot's."""
+    await load(sqlite_db, sites=200, checks=3_000)
+    without = await sqlite_plan(sqlite_db, queries.models)
+    assert "COVERING INDEX ix_answer_q_stage" not in without
+    await sqlite_db.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FIELDBOT_CONFIG", raising=False)
+    monkeypatch.setenv("FIELDBOT_DATABASE_URL", sqlite_target.url)
+    code = await asyncio.to_thread(main, ["summary", "--year", "2026"])
+    assert code == 0
+    assert "K2" in capsys.readouterr().out
+    database = sqlite_target.connect()
+    try:
+        with_them = await sqlite_plan(database, queries.models)
+    finally:
+        await database.dispose()
+    assert "COVERING INDEX ix_answer_q_stage" in with_them

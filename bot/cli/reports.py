@@ -75,8 +75,10 @@ def _report_settings(config: Config):
 
 def cmd_summary(args: argparse.Namespace, config: Config) -> int:
     from handlers.reports import summary_text
+    from storage.statistics import statistics_before_reading
 
     async def work(database):
+        await statistics_before_reading(database)
         async with database.session() as session:
             return await summary_text(
                 session,
@@ -96,6 +98,7 @@ def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> i
     from pathlib import Path
 
     from handlers import reports
+    from storage.statistics import statistics_before_reading
 
     writer = getattr(reports, writer_name)
 
@@ -103,6 +106,7 @@ def _write_file(writer_name: str, args: argparse.Namespace, config: Config) -> i
         from bot.cli.privacy import operator_name
         from storage.privacy import record_access
 
+        await statistics_before_reading(database)
         async with database.session() as session:
             personal = not getattr(args, "no_personal", False)
             extra = {} if writer_name != "export_xlsx" else {"personal": personal}
