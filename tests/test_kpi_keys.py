@@ -78,3 +78,14 @@ def test_the_indexed_answers_are_indicator_keys_and_short():
         (question,) = [q for q in questions[question_id] if q.id == question_id]
         if column == "value_text" and question.type == "text":
             assert 0 < question.constraint.get("max_length", 0) <= 500, question_id
+
+
+def test_k2s_run_index_holds_the_checklist_k2_counts():
+    """ix_run_models (migration 0012) is partial on one checklist id, written out:
+    renaming keys.CLEANER_PRODUCTION alone would leave K2 without its index."""
+    from storage.models import ChecklistRun
+
+    (index,) = [i for i in ChecklistRun.__table__.indexes if i.name == "ix_run_models"]
+    where = str(index.dialect_options["sqlite"]["where"])
+    assert where == str(index.dialect_options["postgresql"]["where"])
+    assert where == f"checklist_id = '{keys.CLEANER_PRODUCTION}'"
