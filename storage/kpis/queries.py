@@ -278,8 +278,10 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
     is its model's latest of the year when it is in [start, end) and the next one is
     none or after the end. A range in the WHERE would let SQLite's planner, which
     guesses that a range keeps a sixteenth of the rows, prefer the checklist's time
-    index and sort. Ranking is within a site, so whether the site is an operating
-    cluster is checked after ranking, on the latest runs only."""
+    index and sort. The ranked runs are a subquery, not a MATERIALIZED CTE: read once,
+    they stream to the filter (materialized, PostgreSQL wrote all 50,000 of them to a
+    temporary file first: 102 against 51 ms). Ranking is within a site, so whether the
+    site is an operating cluster is checked after ranking, on the latest runs only."""
     checklist = sa.literal(k.CLEANER_PRODUCTION, literal_execute=True)  # the partial index
     next_at = (
         sa.func.lead(run_t.c.submitted_at)
@@ -289,7 +291,7 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
         )
         .label("next_at")
     )
-    runs = materialized(
+    runs = (
         sa.select(
             run_t.c.id.label("run_id"),
             run_t.c.site_id.label("site_id"),
@@ -302,7 +304,7 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
             *department_condition(scope),
             *review_condition(scope),
         )
-        .cte("model_runs")
+        .subquery("model_runs")
     )
     stage = answer_t.alias("stage")
     found = runs.outerjoin(stage, (stage.c.run_id == runs.c.run_id) & is_question(stage, k.STAGE))
