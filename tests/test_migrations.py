@@ -155,5 +155,13 @@ async def test_0012_gives_the_checks_already_made_their_enterprise_key(empty_dat
                 text("SELECT id, enterprise_key FROM checklist_run ORDER BY id")
             )
             assert keys.all() == [(1, "công ty đại phú"), (2, ""), (3, None)]
+        # Down again with the answers referring to the runs (a table rebuild would fail).
+        await downgrade(engine, "0011")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("checklist_run")]
+            )
+        assert "enterprise_key" not in columns
+        await upgrade(engine)
     finally:
         await database.dispose()

@@ -283,8 +283,8 @@ async def models(session: AsyncSession, scope: Scope) -> tuple[int, int]:
     temporary file first: 102 against 51 ms). Ranking is within a site, so whether the
     site is an operating cluster is checked after ranking, on the latest runs only."""
     checklist = sa.literal(k.CLEANER_PRODUCTION, literal_execute=True)  # the partial index
-    next_at = (
-        sa.func.lead(run_t.c.submitted_at)
+    next_at = (  # typed as the column, so a bound time compares as the column's do
+        sa.func.lead(run_t.c.submitted_at, type_=run_t.c.submitted_at.type)
         .over(
             partition_by=(run_t.c.site_id, run_t.c.enterprise_key),
             order_by=(run_t.c.submitted_at, run_t.c.id),

@@ -33,7 +33,7 @@ class ChecklistRun(SQLModel, table=True):
         sa.Index("ix_run_site_status_submitted", "site_id", "status", "submitted_at"),
         sa.Index("ix_run_person_status", "person_id", "status"),
         # A checklist's runs of a year, read from the index alone on PostgreSQL
-        # (/summary K2, K6, K7; SQLite's indexes hold id as the rowid): migration 0011.
+        # (/summary K6, K7; SQLite's indexes hold id as the rowid): migration 0011.
         sa.Index(
             "ix_run_checklist_status_submitted",
             "checklist_id",
@@ -91,7 +91,7 @@ class ChecklistRun(SQLModel, table=True):
     submitted_at: datetime | None = None
     # A cleaner-production check's enterprise as K2 tells models apart (trimmed and
     # lower-cased: storage.kpis.keys.enterprise_key), written when the check is submitted
-    # or corrected; NULL for every other checklist (migration 0012).
+    # or corrected; NULL for every other checklist and for drafts (migration 0012).
     enterprise_key: str | None = Field(default=None, max_length=ENTERPRISE_KEY_LENGTH)
 
 

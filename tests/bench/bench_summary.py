@@ -245,12 +245,14 @@ async def load(database: Database, sites: int, checks: int, seed: int = 2026) ->
                 "started_at": moment,
                 "updated_at": moment,
                 "submitted_at": None if status in ("draft", "cancelled") else moment,
+                "enterprise_key": None,
             }
         )
         written = answers_for(checklist, run_id, moment, rng)
         # What the bot writes on submission (storage.kpis.keys.note_enterprise).
         named = [a["value_text"] for a in written if a["question_id"] == "enterprise"]
-        runs[-1]["enterprise_key"] = enterprise_key(named[0]) if named else None
+        if checklist == "cleaner_production":
+            runs[-1]["enterprise_key"] = enterprise_key(named[0] if named else None)
         answers += written
         if len(runs) >= BATCH:  # runs first: the answers refer to them
             await insert(database, ChecklistRun.__table__, runs)

@@ -34,7 +34,7 @@ BATCH = 5_000
 
 
 def enterprise_key(name: str | None) -> str:
-    """storage.runs.enterprise_key as it was at this revision."""
+    """storage.kpis.keys.enterprise_key as it was at this revision."""
     return (name or "").strip().lower()[:KEY_LENGTH]
 
 
@@ -96,5 +96,6 @@ def downgrade() -> None:
         postgresql_where=where,
     )
     op.drop_index("ix_run_models", table_name="checklist_run")
-    with op.batch_alter_table("checklist_run") as batch:
-        batch.drop_column("enterprise_key")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch rebuild of checklist_run
+    # fails once other tables refer to its rows (foreign keys are on).
+    op.drop_column("checklist_run", "enterprise_key")
