@@ -99,7 +99,7 @@ class ChecklistRun(SQLModel, table=True):
 # small partial index (run_id, question_id, value) of its own rows: migration 0011.
 # The ids are storage/kpis/keys.py's (tests/test_kpi_keys.py checks both lists, and
 # that the text ones are short enough for an index entry).
-# (The enterprise's had one until K2 read checklist_run.enterprise_key: migration 0012.)
+# (The enterprise answer had one until K2 read checklist_run.enterprise_key: 0012.)
 KPI_INDEXED_ANSWERS = {
     "stage": "value_text",
     "facilities_reached": "value_number",
